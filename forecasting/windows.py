@@ -1,0 +1,238 @@
+"""Train/test split by time, a scaler fitted on the training slice only, and windows.
+
+Shapes used throughout:
+
+* a series is ``(rows, features)``;
+* windows are ``(samples, window, features)`` with targets ``(samples, features)``:
+  sample ``i`` sees rows ``i .. i + window - 1`` and predicts row ``i + window``.
+
+The test windows take their first context from the last ``window`` training rows,
+so every test row gets a prediction (as the original tutorial does). The scaler
+never sees a test value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.preprocessing import MinMaxScaler
+
+from forecasting.config import SplitConfig
+from forecasting.data import DataError
+
+
+def make_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a series into overlapping windows and next-step targets, without a loop.
+
+    Args:
+        values: The series, ``(rows,)`` or ``(rows, features)``.
+        window: Steps per window; must be smaller than ``rows``.
+
+    Returns:
+        ``(x, y)`` with ``x`` of shape ``(rows - window, window, features)`` and ``y``
+        of shape ``(rows - window, features)``; ``y[i]`` is the row after ``x[i]``.
+
+    Raises:
+        ValueError: If ``window`` is not an integer in ``1 .. rows - 1``.
+    """
+    array = np.asarray(values)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"values must be 1-D or 2-D, got shape {array.shape}")
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, (int, np.integer))
+        or window < 1
+    ):
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if window >= len(array):
+        raise ValueError(
+            f"window must be shorter than the series ({len(array)} rows), got {window}"
+        )
+    view = sliding_window_view(array, window, axis=0)  # (rows - window + 1, f, window)
+    x = np.ascontiguousarray(view[:-1].transpose(0, 2, 1))
+    y = array[window:].copy()
+    return x, y
+
+
+@dataclass(frozen=True)
+class Split:
+    """A series cut into a training period and the test period right after it.
+
+    Attributes:
+        train: Training rows in original units, ``(n_train, features)``.
+        test: Test rows in original units, ``(n_test, features)``.
+        train_index: Dates (or row numbers) of the training rows.
+        test_index: Dates (or row numbers) of the test rows.
+        columns: Feature names, one per column of ``train`` and ``test``.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    train_index: pd.Index
+    test_index: pd.Index
+    columns: tuple[str, ...]
+
+
+def _year_span(index: pd.DatetimeIndex) -> str:
+    return f"{index.min().year}-{index.max().year}"
+
+
+def split_series(
+    frame: pd.DataFrame, columns: tuple[str, ...], split: SplitConfig
+) -> Split:
+    """Cut the chosen columns of a frame into train and test periods by time.
+
+    Args:
+        frame: Rows in time order; a ``DatetimeIndex`` is required for a split by
+            years, any index works for fractions and row counts.
+        columns: Feature columns to keep, in this order.
+        split: Where to cut.
+
+    Returns:
+        The :class:`Split`, in original units.
+
+    Raises:
+        DataError: If a column is missing or has gaps, the training years hold no
+            rows, or nothing is left to test on.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Column {missing[0]!r} is not in the data; choose one of "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    data = frame.loc[:, list(columns)]
+    if data.isna().to_numpy().any():
+        bad = data.columns[data.isna().any()].tolist()
+        raise DataError(
+            f"Column {bad[0]!r} has missing values; fill or drop them before splitting."
+        )
+    if split.method == "years":
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise DataError(
+                "A split by years needs dates; this series has none, so split by "
+                "fraction or by row counts instead."
+            )
+        years = data.index.year
+        train_mask = (years >= split.train_start_year) & (years <= split.train_end_year)
+        test_mask = years > split.train_end_year
+        if split.test_end_year is not None:
+            test_mask &= years <= split.test_end_year
+        if not train_mask.any():
+            raise DataError(
+                f"No rows fall in the training years {split.train_start_year}-"
+                f"{split.train_end_year}; the data covers {_year_span(data.index)}, "
+                "so choose training years inside that range."
+            )
+        if not test_mask.any():
+            raise DataError(
+                f"No rows are left to test on after {split.train_end_year}; the data "
+                f"covers {_year_span(data.index)}, so choose an earlier train end year."
+            )
+        train, test = data[train_mask], data[test_mask]
+    elif split.method == "fraction":
+        n_train = int(len(data) * split.train_fraction)
+        if n_train < 2 or n_train >= len(data):
+            raise DataError(
+                f"A training fraction of {split.train_fraction} of {len(data)} rows "
+                "leaves no training or no test rows; choose a fraction between 0.1 "
+                "and 0.95, or use more data."
+            )
+        train, test = data.iloc[:n_train], data.iloc[n_train:]
+    else:
+        needed = split.train_rows + split.test_rows
+        if len(data) < needed:
+            raise DataError(
+                f"The series has {len(data)} rows but {needed} are needed (train "
+                f"{split.train_rows} + test {split.test_rows}); choose fewer rows."
+            )
+        train = data.iloc[: split.train_rows]
+        test = data.iloc[split.train_rows : needed]
+    return Split(
+        train=train.to_numpy(dtype=np.float64),
+        test=test.to_numpy(dtype=np.float64),
+        train_index=train.index,
+        test_index=test.index,
+        columns=tuple(columns),
+    )
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Scaled model inputs for one split, plus the way back to original units.
+
+    Attributes:
+        x_train: Training windows, ``(n_train - window, window, features)``, float32.
+        y_train: Training targets, ``(n_train - window, features)``, float32.
+        x_test: Test windows, ``(n_test, window, features)``, float32; the first ones
+            reach back into the end of the training period.
+        y_test: Test targets, ``(n_test, features)``, float32 (scaled).
+        scaler: MinMax scaler fitted on the training rows only.
+        split: The split the windows were cut from.
+        window: Steps per window.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: MinMaxScaler
+    split: Split
+    window: int
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        """Scale values of shape ``(..., features)`` with the training-slice scaler."""
+        array = np.asarray(values, dtype=np.float64)
+        flat = self.scaler.transform(array.reshape(-1, array.shape[-1]))
+        return flat.reshape(array.shape).astype(np.float32)
+
+    def inverse(self, scaled: np.ndarray) -> np.ndarray:
+        """Map scaled values of shape ``(..., features)`` back to original units."""
+        array = np.asarray(scaled, dtype=np.float64)
+        flat = self.scaler.inverse_transform(array.reshape(-1, array.shape[-1]))
+        return flat.reshape(array.shape)
+
+
+def prepare_windows(
+    split: Split, window: int, scale_range: tuple[float, float] = (0.0, 1.0)
+) -> Windows:
+    """Fit the scaler on the training rows and cut train and test windows.
+
+    Args:
+        split: Train and test rows in original units.
+        window: Steps per window.
+        scale_range: ``(low, high)`` target range of the MinMax scaler.
+
+    Returns:
+        The :class:`Windows`; ``x_test`` has exactly one window per test row.
+
+    Raises:
+        DataError: If the window is not shorter than the training data.
+    """
+    n_train = len(split.train)
+    if window >= n_train:
+        raise DataError(
+            f"The window ({window} rows) must be shorter than the training data "
+            f"({n_train} rows); choose a smaller window or a longer training period."
+        )
+    scaler = MinMaxScaler(feature_range=tuple(scale_range))
+    scaler.fit(split.train)  # the training slice only: no test value leaks in
+    train_scaled = scaler.transform(split.train).astype(np.float32)
+    test_scaled = scaler.transform(split.test).astype(np.float32)
+    x_train, y_train = make_windows(train_scaled, window)
+    context = np.concatenate([train_scaled[-window:], test_scaled])
+    x_test, y_test = make_windows(context, window)
+    return Windows(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        scaler=scaler,
+        split=split,
+        window=window,
+    )
