@@ -1,0 +1,117 @@
+"""Errors in original units, and naive baselines on exactly the same targets.
+
+Every function takes arrays of shape ``(samples,)`` or ``(samples, features)`` in
+ORIGINAL units (never scaled). With several features, RMSE, MAE and MAPE pool all
+values; :func:`euclidean` measures the distance per row (for 2-D tracks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRIC_NAMES: dict[str, str] = {
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "mape": "MAPE %",
+    "euclidean": "Mean Euclidean error",
+}
+"""Metric keys and their display names."""
+
+
+def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if true.shape != pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same shape, got {true.shape} and "
+            f"{pred.shape}"
+        )
+    if true.size == 0:
+        raise ValueError("y_true and y_pred must not be empty")
+    return true, pred
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((true - pred) ** 2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute percentage error in percent, skipping zero targets.
+
+    Returns:
+        The MAPE in percent, or NaN when every target is zero.
+    """
+    true, pred = _pair(y_true, y_pred)
+    nonzero = true != 0
+    if not nonzero.any():
+        return float("nan")
+    return float(np.mean(np.abs((true[nonzero] - pred[nonzero]) / true[nonzero])) * 100)
+
+
+def euclidean(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean Euclidean distance of the rows ``(samples, features)``."""
+    true, pred = _pair(y_true, y_pred)
+    if true.ndim == 1:
+        true, pred = true[:, None], pred[:, None]
+    return float(np.mean(np.linalg.norm(true - pred, axis=-1)))
+
+
+def score(
+    y_true: np.ndarray, y_pred: np.ndarray, with_euclidean: bool = False
+) -> dict[str, float]:
+    """Compute RMSE, MAE and MAPE (and the mean Euclidean error if asked).
+
+    Args:
+        y_true: Real values ``(samples, features)``, original units.
+        y_pred: Predictions of the same shape.
+        with_euclidean: Add ``"euclidean"`` (for tracks).
+
+    Returns:
+        A dict keyed like :data:`METRIC_NAMES`.
+    """
+    result = {
+        "rmse": rmse(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+    }
+    if with_euclidean:
+        result["euclidean"] = euclidean(y_true, y_pred)
+    return result
+
+
+def persistence(last_train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Naive persistence forecast: each test row is predicted by the row before it.
+
+    Args:
+        last_train: The last training row ``(features,)``; it predicts ``test[0]``.
+        test: Real test rows ``(samples, features)``.
+
+    Returns:
+        Predictions ``(samples, features)``: ``[last_train, test[0], ..., test[-2]]``.
+    """
+    test = np.asarray(test, dtype=np.float64)
+    first = np.asarray(last_train, dtype=np.float64).reshape(1, *test.shape[1:])
+    return np.concatenate([first, test[:-1]], axis=0)
+
+
+def constant_velocity(before: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Naive constant-velocity forecast: each row continues the last step's motion.
+
+    Args:
+        before: The last two rows before the test ``(2, features)``.
+        test: Real test rows ``(samples, features)``.
+
+    Returns:
+        Predictions ``(samples, features)``: ``x[t-1] + (x[t-1] - x[t-2])``.
+    """
+    test = np.asarray(test, dtype=np.float64)
+    history = np.concatenate([np.asarray(before, dtype=np.float64)[-2:], test], axis=0)
+    return 2 * history[1:-1] - history[:-2]

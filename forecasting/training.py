@@ -1,0 +1,208 @@
+"""Seeded training with a progress callback and honest early stopping.
+
+Early stopping watches a validation tail cut from the END of the training windows
+(in time order), never the test data. TensorFlow state is process-wide, so callers
+that train from several threads (the dashboard's sessions) go through
+:func:`exclusive`, which lets one training run at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from forecasting.config import ModelConfig, TrainConfig
+from forecasting.data import DataError
+from forecasting.models import build_model
+
+if TYPE_CHECKING:
+    import keras
+
+ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
+"""``progress(model_kind, epoch, epochs, logs)``, called after every epoch.
+
+``epoch`` counts from 1; ``logs`` holds ``"loss"`` (and ``"val_loss"`` with early
+stopping) as floats.
+"""
+
+_TRAINING_LOCK = threading.Lock()
+
+
+@contextmanager
+def exclusive(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the process-wide training lock for the duration of the block.
+
+    Args:
+        on_wait: Called once, before blocking, if another thread holds the lock
+            (the dashboard uses it to say that a session is waiting).
+
+    Yields:
+        Nothing; the lock is held inside the block.
+    """
+    if not _TRAINING_LOCK.acquire(blocking=False):
+        if on_wait is not None:
+            on_wait()
+        _TRAINING_LOCK.acquire()
+    try:
+        yield
+    finally:
+        _TRAINING_LOCK.release()
+
+
+@dataclass
+class TrainResult:
+    """A fitted model and how its fit went.
+
+    Attributes:
+        kind: Model kind, e.g. ``"gru"``.
+        model: The fitted Keras model, mapping ``(samples, window, features)`` to
+            ``(samples, features)`` in scaled units.
+        history: Per-epoch ``"loss"`` (and ``"val_loss"``) values.
+        fit_seconds: Wall time of the fit, compilation included.
+        params: Number of trainable and non-trainable weights.
+        epochs_run: Epochs actually run (fewer than asked if stopped early).
+        best_epoch: Epoch (from 1) whose weights were kept.
+    """
+
+    kind: str
+    model: keras.Model
+    history: dict[str, list[float]] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    params: int = 0
+    epochs_run: int = 0
+    best_epoch: int = 0
+
+
+def make_optimizer(name: str, learning_rate: float) -> Any:
+    """Return a fresh Keras optimizer by name (``rmsprop``, ``adam`` or ``sgd``)."""
+    import keras
+
+    classes = {
+        "rmsprop": keras.optimizers.RMSprop,
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+    }
+    TrainConfig(optimizer=name, learning_rate=learning_rate)  # validates both
+    return classes[name](learning_rate=learning_rate)
+
+
+def validation_split(
+    x: np.ndarray, y: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut the last ``fraction`` of the training windows off as a validation tail.
+
+    Args:
+        x: Training windows ``(samples, window, features)`` in time order.
+        y: Targets ``(samples, features)``.
+        fraction: Share of the samples to hold out, from the end.
+
+    Returns:
+        ``(x_fit, y_fit, x_val, y_val)``.
+
+    Raises:
+        DataError: If fewer than two windows would be left to fit on.
+    """
+    n_val = max(1, int(round(len(x) * fraction)))
+    if len(x) - n_val < 2:
+        raise DataError(
+            f"Early stopping needs a validation tail, but only {len(x)} training "
+            "windows exist; turn early stopping off or use more training data."
+        )
+    return x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
+
+
+def train_model(
+    kind: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    progress: ProgressCallback | None = None,
+) -> TrainResult:
+    """Build and fit one model, seeded so that the same inputs give the same model.
+
+    Args:
+        kind: ``"lstm"``, ``"gru"`` or ``"simple_rnn"``.
+        x_train: Windows ``(samples, window, features)``, scaled, in time order.
+        y_train: Next-step targets ``(samples, features)``, scaled.
+        model_config: Architecture.
+        train_config: Optimizer, epochs, batch size, seed, early stopping.
+        progress: Optional ``progress(kind, epoch, epochs, logs)`` callback.
+
+    Returns:
+        The :class:`TrainResult`.
+
+    Raises:
+        DataError: If early stopping is on and the training data is too short for
+            a validation tail.
+    """
+    import keras
+
+    x = np.asarray(x_train, dtype=np.float32)
+    y = np.asarray(y_train, dtype=np.float32)
+    validation_data = None
+    callbacks: list[keras.callbacks.Callback] = []
+    if train_config.early_stopping:
+        x, y, x_val, y_val = validation_split(x, y, train_config.validation_fraction)
+        validation_data = (x_val, y_val)
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=train_config.patience,
+                restore_best_weights=True,
+            )
+        )
+    if progress is not None:
+        epochs = train_config.epochs
+
+        def on_epoch_end(epoch: int, logs: dict[str, Any] | None = None) -> None:
+            clean = {k: float(v) for k, v in (logs or {}).items()}
+            progress(kind, epoch + 1, epochs, clean)
+
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
+
+    keras.utils.set_random_seed(train_config.seed)
+    model = build_model(
+        kind,
+        window=x.shape[1],
+        n_features=x.shape[2],
+        units=model_config.units,
+        layers=model_config.layers,
+        dropout=model_config.dropout,
+        n_outputs=y.shape[1],
+    )
+    model.compile(
+        optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
+        loss="mse",
+        jit_compile=train_config.jit_compile,
+    )
+    start = time.perf_counter()
+    fit = model.fit(
+        x,
+        y,
+        epochs=train_config.epochs,
+        batch_size=train_config.batch_size,
+        shuffle=True,
+        validation_data=validation_data,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    losses = history.get("val_loss") or history.get("loss") or [0.0]
+    best = int(np.argmin(losses)) + 1 if train_config.early_stopping else len(losses)
+    return TrainResult(
+        kind=kind,
+        model=model,
+        history=history,
+        fit_seconds=seconds,
+        params=int(model.count_params()),
+        epochs_run=len(history.get("loss", [])),
+        best_epoch=best,
+    )
