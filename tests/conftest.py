@@ -1,0 +1,48 @@
+"""Small seeded fixtures shared by the tests."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+
+
+@pytest.fixture
+def price_frame() -> pd.DataFrame:
+    """Three years of business days (2018-2020) with a noisy, trending sine."""
+    rng = np.random.default_rng(7)
+    index = pd.bdate_range("2018-01-01", "2020-12-31", name="Date")
+    t = np.arange(len(index))
+    high = 100 + 0.05 * t + 5 * np.sin(t / 10) + rng.normal(0, 0.5, len(t))
+    return pd.DataFrame({"High": high, "Close": high - 1.0}, index=index)
+
+
+@pytest.fixture
+def track_frame() -> pd.DataFrame:
+    """A 2-D path of 300 rows: a noisy circle."""
+    rng = np.random.default_rng(3)
+    t = np.arange(300) / 15
+    return pd.DataFrame(
+        {
+            "X": 50 + 20 * np.cos(t) + rng.normal(0, 0.3, 300),
+            "Y": 20 + 5 * np.sin(t) + rng.normal(0, 0.3, 300),
+        }
+    )
+
+
+@pytest.fixture
+def tiny_config() -> ExperimentConfig:
+    """Train 2018-2019, test 2020, window 10, 8 units, 1 epoch."""
+    return ExperimentConfig(
+        columns=("High",),
+        split=SplitConfig.by_years(2018, 2019),
+        window=10,
+        model=ModelConfig(units=8),
+        train=TrainConfig(epochs=1, batch_size=64, seed=1),
+    )

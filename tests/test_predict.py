@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from forecasting.config import ModelConfig, TrainConfig
+from forecasting.predict import free_run, free_run_reference, predict_one_step
+from forecasting.training import train_model
+from forecasting.windows import make_windows
+
+
+@pytest.fixture(scope="module")
+def track_model():
+    rng = np.random.default_rng(2)
+    t = np.arange(200) / 8
+    values = np.c_[0.5 + 0.3 * np.cos(t), 0.5 + 0.3 * np.sin(t)] + rng.normal(
+        0, 0.01, (200, 2)
+    )
+    x, y = make_windows(values.astype(np.float32), 10)
+    result = train_model(
+        "gru", x, y, ModelConfig(units=8), TrainConfig(epochs=2, seed=9)
+    )
+    return result.model, x
+
+
+def test_one_step_is_one_prediction_per_window(track_model):
+    model, x = track_model
+    out = predict_one_step(model, x)
+    assert out.shape == (len(x), 2)
+    np.testing.assert_allclose(
+        out[:3], model.predict(x[:3], verbose=0), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_free_run_equals_step_by_step_predictions(track_model, jit):
+    model, x = track_model
+    fast = free_run(model, x[0], 25, jit_compile=jit)
+    slow = free_run_reference(model, x[0], 25)
+    assert fast.shape == (25, 2)
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+
+
+def test_batched_free_run_equals_single_runs(track_model):
+    model, x = track_model
+    batch = free_run(model, x[[0, 50, 100]], 15)
+    assert batch.shape == (3, 15, 2)
+    for row, start in zip(batch, x[[0, 50, 100]], strict=True):
+        np.testing.assert_allclose(row, free_run(model, start, 15), atol=1e-5)
+
+
+def test_free_run_errors(track_model):
+    model, x = track_model
+    with pytest.raises(ValueError, match=r"steps must be a positive integer, got 0"):
+        free_run(model, x[0], 0)
+    with pytest.raises(ValueError, match=r"start must be \(window, features\)"):
+        free_run(model, x[0, 0], 5)

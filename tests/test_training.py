@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+
+from forecasting.config import MODEL_KINDS, ModelConfig, TrainConfig
+from forecasting.data import DataError
+from forecasting.predict import predict_one_step
+from forecasting.training import exclusive, train_model, validation_split
+
+
+@pytest.fixture
+def series_windows():
+    rng = np.random.default_rng(5)
+    t = np.arange(220)
+    values = (0.5 + 0.4 * np.sin(t / 6) + rng.normal(0, 0.02, 220)).astype(np.float32)
+    from forecasting.windows import make_windows
+
+    return make_windows(values, 12)
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_each_kind_trains_one_epoch(kind, series_windows):
+    x, y = series_windows
+    calls = []
+    result = train_model(
+        kind,
+        x,
+        y,
+        ModelConfig(units=6),
+        TrainConfig(epochs=1, batch_size=32),
+        progress=lambda *args: calls.append(args),
+    )
+    assert result.kind == kind
+    assert result.epochs_run == 1
+    assert len(result.history["loss"]) == 1
+    assert np.isfinite(result.history["loss"][0])
+    assert result.params == result.model.count_params() > 0
+    assert result.fit_seconds > 0
+    assert calls == [(kind, 1, 1, {"loss": pytest.approx(result.history["loss"][0])})]
+    assert predict_one_step(result.model, x[:5]).shape == (5, 1)
+
+
+def test_same_seed_same_predictions_other_seed_other_predictions(series_windows):
+    x, y = series_windows
+    model_config = ModelConfig(units=6, dropout=0.1)
+
+    def fit(seed):
+        config = TrainConfig(epochs=2, batch_size=16, seed=seed, optimizer="adam")
+        return predict_one_step(
+            train_model("lstm", x, y, model_config, config).model, x
+        )
+
+    first, again, other = fit(3), fit(3), fit(4)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_validation_tail_is_cut_from_the_end_of_training():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2, 1)
+    y = np.arange(10, dtype=np.float32).reshape(10, 1)
+    x_fit, y_fit, x_val, y_val = validation_split(x, y, 0.2)
+    np.testing.assert_array_equal(y_fit[:, 0], np.arange(8))
+    np.testing.assert_array_equal(y_val[:, 0], [8, 9])
+    np.testing.assert_array_equal(x_val, x[8:])
+    with pytest.raises(
+        DataError, match=r"only 2 training windows exist; turn early stopping off"
+    ):
+        validation_split(x[:2], y[:2], 0.2)
+
+
+def test_early_stopping_stops_and_keeps_the_best_weights():
+    # Pure noise: nothing generalises, so the validation loss stops improving soon.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(200, 5, 1)).astype(np.float32)
+    y = rng.uniform(size=(200, 1)).astype(np.float32)
+    config = TrainConfig(
+        epochs=40,
+        batch_size=16,
+        early_stopping=True,
+        patience=2,
+        learning_rate=0.05,
+        optimizer="adam",
+    )
+    seen = []
+    result = train_model(
+        "simple_rnn",
+        x,
+        y,
+        ModelConfig(units=16),
+        config,
+        progress=lambda k, e, n, logs: seen.append(logs),
+    )
+    assert result.epochs_run < 40
+    assert len(result.history["val_loss"]) == len(seen) == result.epochs_run
+    assert all("val_loss" in logs for logs in seen)
+    best = int(np.argmin(result.history["val_loss"])) + 1
+    assert result.best_epoch == best
+    # The kept weights are the best epoch's: their loss on the tail is the minimum.
+    x_val, y_val = x[-20:], y[-20:]
+    val_loss = float(np.mean((predict_one_step(result.model, x_val) - y_val) ** 2))
+    assert val_loss == pytest.approx(min(result.history["val_loss"]), rel=1e-4)
+
+
+def test_xla_off_trains_too(series_windows):
+    x, y = series_windows
+    result = train_model(
+        "gru", x, y, ModelConfig(units=4), TrainConfig(epochs=1, jit_compile=False)
+    )
+    assert result.epochs_run == 1
+
+
+def test_exclusive_reports_waiting_when_held():
+    import threading
+
+    waited = []
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with exclusive():
+            inside.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    inside.wait(5)
+    timer = threading.Timer(0.2, release.set)
+    timer.start()
+    with exclusive(on_wait=lambda: waited.append(True)):
+        pass
+    holder.join()
+    assert waited == [True]
+    with exclusive(on_wait=lambda: waited.append(False)):
+        pass
+    assert waited == [True]
