@@ -1,0 +1,46 @@
+"""RNN Forecast Explorer: compare LSTM, GRU and SimpleRNN forecasts in the browser.
+
+Run with ``streamlit run app.py``. This file only sets up the page and the
+navigation; each page lives in ``pages/`` and the shared parts in ``ui/``.
+Nothing here imports TensorFlow: it is loaded the first time a model is trained.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(
+    page_title="RNN Forecast Explorer",
+    page_icon=":material/monitoring:",
+    layout="wide",
+)
+
+PAGES = [
+    st.Page(
+        "pages/price.py",
+        title="Price forecasting",
+        icon=":material/show_chart:",
+        default=True,
+    ),
+    st.Page(
+        "pages/tracking.py",
+        title="Tracking forecasting",
+        icon=":material/route:",
+        url_path="tracking",
+    ),
+    st.Page(
+        "pages/learn.py",
+        title="Learn: how RNNs work",
+        icon=":material/school:",
+        url_path="learn",
+    ),
+]
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(
+        "**RNN Forecast Explorer** trains LSTM, GRU and SimpleRNN networks side by "
+        "side on the same data and compares their forecasts with a naive baseline. "
+        "Everything runs on this computer; the bundled samples work offline."
+    )
+page.run()

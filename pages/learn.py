@@ -1,0 +1,249 @@
+"""Learn: what SimpleRNN, LSTM and GRU compute, their size, and how to read results.
+
+This page never imports TensorFlow unless the student presses "Check with Keras".
+Numbers from the student's own last runs (kept in the session) are used as
+examples when there are any.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from forecasting import charts
+from forecasting.compare import rollout_error
+from forecasting.config import MODEL_KINDS, MODEL_LABELS
+from forecasting.models import parameter_count
+from ui import runner, state
+from ui.results import BEST_STYLE
+
+st.title("Learn: how recurrent networks forecast")
+st.markdown(
+    "A recurrent network reads a series **one step at a time** and carries a "
+    "small memory, the *hidden state* $h_t$, from each step to the next. After "
+    "reading a window of past values (say the last 60 days), a final dense layer "
+    "turns the memory into the forecast of the next value."
+)
+st.latex(r"\hat{y}_{t+1} = V\,h_t + c")
+st.caption(
+    "Symbols: $x_t$ is the input at step $t$ (a price, or an X/Y position), $h_t$ "
+    "the memory after step $t$. $W$, $U$ and $b$ are weights learned in training. "
+    r"$\sigma$ squashes numbers into 0..1 (a *gate*: 0 = closed, 1 = open), "
+    r"$\tanh$ into -1..1, and $\odot$ multiplies element by element."
+)
+
+# What the three cells compute -----------------------------------------------------
+st.header("Three kinds of memory cell", divider="gray")
+simple, lstm, gru = st.tabs(["SimpleRNN", "LSTM", "GRU"])
+with simple:
+    st.latex(r"h_t = \tanh\left(W x_t + U h_{t-1} + b\right)")
+    st.markdown(
+        "The simplest cell: the new memory is a squashed mix of the new input and "
+        "the old memory. Every step rewrites the whole memory, so what happened "
+        "many steps ago fades quickly: gradients shrink step by step when the "
+        "network learns (the *vanishing gradient*), and long windows help little."
+    )
+with lstm:
+    st.latex(
+        r"""\begin{aligned}
+        f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) && \text{forget gate}\\
+        i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) && \text{input gate}\\
+        o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) && \text{output gate}\\
+        \tilde{c}_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c) && \text{candidate}\\
+        c_t &= f_t \odot c_{t-1} + i_t \odot \tilde{c}_t && \text{cell state}\\
+        h_t &= o_t \odot \tanh(c_t)
+        \end{aligned}"""
+    )
+    st.markdown(
+        "Long Short-Term Memory keeps a second memory, the *cell state* $c_t$, "
+        "that is changed only by **adding** and **scaling**. Three gates decide "
+        "what to forget, what to write and what to show. Because the cell state "
+        "can pass through many steps almost unchanged, information (and the "
+        "learning signal) survives long windows. Four sets of weights: the "
+        "largest of the three cells."
+    )
+with gru:
+    st.latex(
+        r"""\begin{aligned}
+        z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z) && \text{update gate}\\
+        r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r) && \text{reset gate}\\
+        \tilde{h}_t &= \tanh\big(W_h x_t + r_t \odot (U_h h_{t-1} + b'_h)
+            + b_h\big) && \text{candidate}\\
+        h_t &= z_t \odot h_{t-1} + (1 - z_t) \odot \tilde{h}_t
+        \end{aligned}"""
+    )
+    st.markdown(
+        "The Gated Recurrent Unit merges the LSTM's memories into one. The "
+        "*update gate* $z_t$ chooses, number by number, between keeping the old "
+        "memory and taking the new candidate; the *reset gate* $r_t$ decides how "
+        "much of the old memory the candidate may use. Three sets of weights: "
+        "usually as good as an LSTM, a little smaller and faster. (Keras adds the "
+        "reset gate after multiplying, with an extra bias $b'$, as written here.)"
+    )
+
+# Parameter counts -----------------------------------------------------------------
+st.header("How many weights does each model learn?", divider="gray")
+state.restore({"learn_units": 125, "learn_features": 1, "learn_layers": 1})
+a, b, c = st.columns(3)
+units = int(
+    a.number_input("Units", min_value=1, max_value=1024, step=1, key="learn_units")
+)
+features = int(
+    b.number_input(
+        "Input features",
+        min_value=1,
+        max_value=8,
+        step=1,
+        key="learn_features",
+        help="1 for one price column, 2 for X and Y.",
+    )
+)
+layers = int(
+    c.number_input("Layers", min_value=1, max_value=4, step=1, key="learn_layers")
+)
+state.remember(["learn_units", "learn_features", "learn_layers"])
+counts = {
+    MODEL_LABELS[k]: parameter_count(k, units, features, layers) for k in MODEL_KINDS
+}
+st.markdown(
+    "Each layer with $u$ units and $f$ inputs per step has, per gate, a matrix "
+    "$W$ of $u \\times f$, a matrix $U$ of $u \\times u$ and a bias of $u$. "
+    "SimpleRNN has 1 such block, GRU 3 (with a second bias, as Keras builds it) "
+    "and LSTM 4; the dense output layer adds $u \\cdot f + f$. The window length "
+    "does **not** change the count: the same weights are used at every step."
+)
+st.latex(
+    r"\text{SimpleRNN: } 1\,[u(f+u) + u] \qquad "
+    r"\text{GRU: } 3\,[u(f+u) + 2u] \qquad "
+    r"\text{LSTM: } 4\,[u(f+u) + u]"
+)
+left, right = st.columns([1, 2])
+left.dataframe(
+    pd.DataFrame({"parameters": counts}).style.format("{:,}"), width="stretch"
+)
+right.plotly_chart(
+    charts.parameters_figure(
+        counts, title=f"{units} units × {layers} layer(s), {features} feature(s)"
+    ),
+    width="stretch",
+)
+if st.button(
+    "Check with Keras",
+    key="learn_check",
+    help="Builds the three models in Keras (loads TensorFlow, a few seconds) and "
+    "shows model.summary().",
+):
+    checked = runner.check_with_keras(MODEL_KINDS, 60, features, units, layers)
+    for kind, (keras_count, text) in checked.items():
+        ours = counts[MODEL_LABELS[kind]]
+        mark = "✅ same as above" if keras_count == ours else f"❌ we counted {ours:,}"
+        with st.expander(
+            f"{MODEL_LABELS[kind]}: Keras counts {keras_count:,} parameters {mark}"
+        ):
+            st.code(text, language=None)
+
+# Why one-step price forecasts look good ---------------------------------------------
+st.header("Why a one-step price forecast looks so good", divider="gray")
+st.markdown(
+    "On the price page every prediction is made from the **real** prices of the "
+    "days just before it. Prices change little from one day to the next, so "
+    "simply repeating yesterday's price (the *persistence* baseline) is already "
+    'very close. A network that has learned "tomorrow is about today" draws a '
+    "line that hugs the real price, one day late: it looks impressive on a chart "
+    "but tells you nothing the last price did not. A model is only useful if it "
+    "**beats persistence** in the metrics table."
+)
+price_run = state.last_run("price")
+if price_run is None:
+    st.info(
+        "Train on the **Price forecasting** page, then come back: this section "
+        "will show your own numbers."
+    )
+else:
+    comparison = price_run.comparison
+    table = comparison.metrics
+    persistence = comparison.baselines.get("persistence")
+    rows = []
+    for run in comparison.runs.values():
+        rmse = float(table.loc[run.label, "rmse"])
+        echo = float(np.mean(np.abs(run.predictions - persistence)))
+        rows.append(
+            {
+                "model": run.label,
+                "RMSE vs real": rmse,
+                "mean distance from yesterday's price": echo,
+            }
+        )
+    if "Persistence (naive)" in table.index:
+        rows.append(
+            {
+                "model": "Persistence (naive)",
+                "RMSE vs real": float(table.loc["Persistence (naive)", "rmse"]),
+                "mean distance from yesterday's price": 0.0,
+            }
+        )
+    st.markdown(f"Your last price run ({price_run.data_label}, {price_run.summary}):")
+    shown = pd.DataFrame(rows).set_index("model")
+    st.dataframe(
+        shown.style.format("{:,.3f}").highlight_min(
+            subset=["RMSE vs real"], props=BEST_STYLE
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "If a model's distance from yesterday's price is small compared with its "
+        "error, the model mostly repeats the last value it saw."
+    )
+    best = min(comparison.runs.values(), key=lambda r: table.loc[r.label, "rmse"])
+    split = comparison.split
+    last = min(40, len(split.test))
+    fig = charts.forecast_figure(
+        split.test_index[-last:],
+        split.test[-last:],
+        {
+            best.label: best.predictions[-last:],
+            "Persistence (naive)": persistence[-last:],
+        },
+        feature=0,
+        title=f"The last {last} test days up close: {best.label} vs yesterday's price",
+        y_title=split.columns[0],
+    )
+    st.plotly_chart(fig, width="stretch")
+
+# Free runs ---------------------------------------------------------------------------
+st.header("What a free-run forecast shows", divider="gray")
+st.markdown(
+    "A **free run** starts from the last real window and then feeds every "
+    "prediction back in as if it were real, step after step, without ever seeing "
+    "the real path again. Small errors add up, so the free run drifts away: how "
+    "long it stays close shows what the network really learned about the "
+    "movement (speed, turns, resting), while one-step predictions mostly show "
+    "that positions change little between frames. Try it on the **Tracking "
+    "forecasting** page with a free-run horizon."
+)
+track_run = state.last_run("tracking")
+errors = rollout_error(track_run.comparison) if track_run is not None else {}
+if not errors:
+    st.info(
+        "Train on the **Tracking forecasting** page with a free-run horizon above "
+        "0, then come back to compare the one-step and free-run errors here."
+    )
+else:
+    table = track_run.comparison.metrics
+    rows = [
+        {
+            "model": MODEL_LABELS[kind],
+            "one-step mean distance": float(table.loc[MODEL_LABELS[kind], "euclidean"]),
+            "free-run mean distance": value,
+        }
+        for kind, value in errors.items()
+    ]
+    st.markdown(
+        f"Your last tracking run ({track_run.data_label}, free run of "
+        f"{track_run.comparison.rollout_steps} steps):"
+    )
+    st.dataframe(
+        pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"),
+        width="stretch",
+    )

@@ -1,0 +1,261 @@
+"""Price forecasting: train LSTM, GRU and SimpleRNN on a price series and compare.
+
+Read the widgets, build the config, call the core through :mod:`ui.runner`, draw
+the results with :mod:`ui.results`. Training happens only when the form's button
+is pressed; everything else redraws from the session's results.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from forecasting import charts
+from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
+from forecasting.data import DataError, PriceData
+from forecasting.windows import Split, prepare_windows, split_series
+from ui import results, runner, sources, state, widgets
+
+PAGE = "price"
+UNTIL_END = "until the end of the data"
+SPLIT_METHODS = ("Calendar years", "Share of rows")
+
+st.title("Price forecasting")
+st.markdown(
+    "Train recurrent networks on the past of a price series and compare their "
+    "**one-step-ahead** forecasts with the real prices of a test period they never "
+    "saw, and with a naive forecast that simply repeats the previous day's price."
+)
+
+# 1 · Data ------------------------------------------------------------------------
+st.header("1 · Data", divider="gray")
+data: PriceData | None = sources.price_source()
+if data is not None:
+    sources.price_preview(data)
+
+
+def split_controls(data: PriceData) -> SplitConfig | None:
+    """Draw the target and period widgets; return the split (or ``None``)."""
+    first, last = data.years
+    default_years = (max(first, last - 5), max(first, last - 1))
+    state.restore(
+        {
+            "price_columns": [data.default_column()],
+            "price_method": SPLIT_METHODS[0],
+            "price_years": default_years,
+            "price_test_end": UNTIL_END,
+            "price_fraction": 0.8,
+        }
+    )
+    state.keep_choices("price_columns", data.columns, [data.default_column()])
+    years = st.session_state.get("price_years")
+    if not (isinstance(years, (tuple, list)) and len(years) == 2):
+        years = default_years
+    low, high = sorted(min(max(int(y), first), last) for y in years)
+    st.session_state["price_years"] = (low, high)
+    one_year = first == last
+    if one_year:
+        st.session_state["price_method"] = SPLIT_METHODS[1]
+
+    target, method_col = st.columns([2, 1])
+    target.multiselect(
+        "Column(s) to forecast",
+        data.columns,
+        key="price_columns",
+        help="One column is the classic case; several columns make a "
+        "multi-feature model that predicts all of them together.",
+    )
+    method = method_col.radio(
+        "Split train and test by",
+        SPLIT_METHODS,
+        key="price_method",
+        horizontal=True,
+        disabled=one_year,
+        help="The test period always comes after the training period.",
+    )
+    split: SplitConfig | None = None
+    if method == SPLIT_METHODS[0]:
+        years_col, test_col = st.columns([2, 1])
+        start, end = years_col.slider(
+            "Training years (inclusive)",
+            min_value=first,
+            max_value=last,
+            key="price_years",
+        )
+        test_options = [UNTIL_END, *range(end + 1, last + 1)]
+        state.keep_choice("price_test_end", test_options, UNTIL_END)
+        test_end = test_col.selectbox(
+            "Test until the end of year",
+            test_options,
+            key="price_test_end",
+            help="The test period starts on the first day after the training years.",
+        )
+        split = SplitConfig.by_years(
+            start, end, None if test_end == UNTIL_END else int(test_end)
+        )
+    else:
+        fraction = st.slider(
+            "Share of rows used for training",
+            min_value=0.5,
+            max_value=0.95,
+            step=0.05,
+            key="price_fraction",
+        )
+        split = SplitConfig.by_fraction(float(fraction))
+    state.remember(
+        [
+            "price_columns",
+            "price_method",
+            "price_years",
+            "price_test_end",
+            "price_fraction",
+        ]
+    )
+    return split
+
+
+# 2 · What to forecast --------------------------------------------------------------
+columns: tuple[str, ...] = ()
+frame = None
+split_config: SplitConfig | None = None
+split: Split | None = None
+if data is not None:
+    st.header("2 · What to forecast", divider="gray")
+    split_config = split_controls(data)
+    columns = tuple(st.session_state.get("price_columns") or ())
+    if not columns:
+        st.error(
+            "No column is chosen; choose at least one column to forecast, such as High."
+        )
+    else:
+        try:
+            frame, notes = sources.price_frame(data, columns)
+            sources.show_notes(notes)
+            split = split_series(frame, columns, split_config)
+        except DataError as err:
+            st.error(str(err))
+        if frame is not None:
+            st.plotly_chart(
+                charts.series_figure(
+                    frame,
+                    columns,
+                    split.train_index if split else None,
+                    split.test_index if split else None,
+                    title=f"{data.name}: {', '.join(columns)}",
+                ),
+                width="stretch",
+            )
+            if split is not None:
+                st.caption(
+                    f"Training: {len(split.train):,} rows "
+                    f"({split.train_index[0]:%Y-%m-%d} to "
+                    f"{split.train_index[-1]:%Y-%m-%d}). Test: {len(split.test):,} "
+                    f"rows ({split.test_index[0]:%Y-%m-%d} to "
+                    f"{split.test_index[-1]:%Y-%m-%d})."
+                )
+
+# 3 · Models and training -------------------------------------------------------------
+st.header("3 · Models and training", divider="gray")
+state.restore(widgets.defaults("price", MODEL_KINDS))
+n_train = len(split.train) if split is not None else 1260
+
+
+def hint(preset: dict) -> str:
+    """Estimated time of a preset with all three models on this split."""
+    cfg_model, cfg_train = widgets.preset_configs(preset)
+    seconds = widgets.estimate_seconds(
+        MODEL_KINDS, n_train - preset["window"], preset["window"], cfg_model, cfg_train
+    )
+    return f"{widgets.describe_seconds(seconds)} for all three models"
+
+
+widgets.preset_buttons("price", hint(widgets.QUICK), hint(widgets.TUTORIAL))
+with st.form("price_form", border=True):
+    max_window = len(frame) - 2 if frame is not None else 1000
+    choices = widgets.training_controls("price", max_window)
+    if choices.model is not None and choices.train is not None and choices.models:
+        seconds = widgets.estimate_seconds(
+            choices.models,
+            n_train - choices.window,
+            choices.window,
+            choices.model,
+            choices.train,
+        )
+        st.caption(
+            f"⏱ Estimated training time: **{widgets.describe_seconds(seconds)}** on "
+            "a 2-core laptop CPU (the first run after starting the app also loads "
+            "TensorFlow, about 10 s). Results are kept: training the same settings "
+            "again is instant."
+        )
+    submitted = st.form_submit_button(
+        "Train models", type="primary", icon=":material/play_arrow:"
+    )
+state.remember(widgets.keys("price"))
+
+config: ExperimentConfig | None = None
+if choices.model is not None and choices.train is not None and choices.models:
+    try:
+        config = ExperimentConfig(
+            columns=columns or ("High",),
+            split=split_config or SplitConfig(),
+            window=choices.window,
+            models=choices.models,
+            model=choices.model,
+            train=choices.train,
+        )
+    except ValueError as err:
+        if submitted:
+            st.error(str(err))
+key = (
+    runner.cache_key(data.fingerprint(), config, 0, False)
+    if data is not None and config is not None and columns
+    else None
+)
+
+if submitted:
+    if data is None:
+        st.error(
+            "No data is loaded; choose a sample, upload a CSV or download a ticker."
+        )
+    elif choices.error:
+        st.error(choices.error)
+    elif not columns:
+        st.error("No column is chosen; choose at least one column to forecast.")
+    elif split is None or frame is None or config is None:
+        st.error(
+            "The data and settings above do not fit together yet; fix the error "
+            "shown above, then press Train."
+        )
+    else:
+        try:
+            prepare_windows(split, config.window)  # checks the window before training
+            comparison, seconds = runner.train_with_progress(
+                data.fingerprint(), frame, config, test=split.test
+            )
+        except (DataError, ValueError) as err:
+            st.error(str(err))
+        except Exception as err:  # never show a traceback
+            runner.report_unexpected(err)
+        else:
+            state.store_run(
+                PAGE,
+                state.RunRecord(
+                    key=key,
+                    comparison=comparison,
+                    data_label=sources.data_label(data.name),
+                    summary=widgets.summary(config),
+                    seconds=seconds,
+                ),
+            )
+
+# Results -----------------------------------------------------------------------------
+record = state.find_run(PAGE, key) if key else None
+current = record is not None
+record = record or state.last_run(PAGE)
+if record is not None:
+    st.divider()
+    results.price_results(record, current)
+else:
+    st.info(
+        "Press **Train models** to train. Results (charts, metrics and downloads) "
+        "appear here and stay while you explore the other pages."
+    )

@@ -1,0 +1,300 @@
+"""Tracking forecasting: predict where an animal goes next from where it has been.
+
+Read the widgets, build the config, call the core through :mod:`ui.runner`, draw
+the results with :mod:`ui.results`. Training happens only when the form's button
+is pressed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from forecasting import charts
+from forecasting.config import ExperimentConfig, SplitConfig
+from forecasting.data import DataError, TrackingData
+from forecasting.windows import Split, prepare_windows, split_series
+from ui import results, runner, sources, state, widgets
+
+PAGE = "tracking"
+
+st.title("Tracking forecasting")
+st.markdown(
+    "Predict an animal's next position from its last positions. Each model sees "
+    "a window of past X and Y values and predicts the next step (**one-step**); a "
+    "**free run** keeps going on its own predictions, like forecasting the whole "
+    "path ahead."
+)
+
+# 1 · Data ------------------------------------------------------------------------
+st.header("1 · Data", divider="gray")
+data: TrackingData | None = sources.tracking_source()
+if data is not None:
+    sources.tracking_preview(data)
+
+
+def default_rows(rows: int) -> tuple[int, int]:
+    """Train 2000 and test 1000 rows (the tutorial), or 2/3 and 1/3 if shorter."""
+    train = min(2000, max(10, int(rows * 2 / 3)))
+    return train, max(1, min(1000, rows - train))
+
+
+def individual_controls(data: TrackingData) -> tuple[str, tuple[str, ...], int, int]:
+    """Draw the individual, coordinate and row widgets; return their values."""
+    counts = data.counts()
+    ids = data.ids()
+    if st.session_state.get("trk_data_key") != data.fingerprint():
+        # New data: start from its first individual and rows that fit it.
+        train, test = default_rows(int(counts.iloc[0]))
+        state.reset(
+            {
+                "trk_individual": ids[0],
+                "trk_columns": list(data.features[:2]),
+                "trk_train_rows": train,
+                "trk_test_rows": test,
+            }
+        )
+        st.session_state["trk_data_key"] = data.fingerprint()
+    state.restore({"trk_individual": ids[0], "trk_columns": list(data.features[:2])})
+    state.keep_choice("trk_individual", ids, ids[0])
+    state.keep_choices("trk_columns", list(data.features), list(data.features[:2]))
+    most = int(counts.max())
+    state.keep_number("trk_train_rows", 10, most, 2000)
+    state.keep_number("trk_test_rows", 1, most, 1000)
+    who, coords, train_col, test_col = st.columns([2, 2, 1, 1])
+    individual = who.selectbox(
+        "Individual",
+        ids,
+        key="trk_individual",
+        format_func=lambda i: f"{i} ({counts[i]:,} rows)",
+    )
+    columns = coords.multiselect(
+        "Coordinates to forecast",
+        list(data.features),
+        key="trk_columns",
+        help="X and Y make a 2-D path; one coordinate works too.",
+    )
+    train_rows = train_col.number_input(
+        "Training rows",
+        min_value=10,
+        max_value=most,
+        step=100,
+        key="trk_train_rows",
+        help="The first rows of the individual's track, used to train.",
+    )
+    test_rows = test_col.number_input(
+        "Test rows",
+        min_value=1,
+        max_value=most,
+        step=100,
+        key="trk_test_rows",
+        help="The rows right after the training rows, used to score the models.",
+    )
+    state.remember(["trk_individual", "trk_columns", "trk_train_rows", "trk_test_rows"])
+    return individual, tuple(columns), int(train_rows), int(test_rows)
+
+
+# 2 · Individual and rows -----------------------------------------------------------
+individual: str | None = None
+columns: tuple[str, ...] = ()
+frame: pd.DataFrame | None = None
+split_config: SplitConfig | None = None
+split: Split | None = None
+if data is not None:
+    st.header("2 · Individual and rows", divider="gray")
+    individual, columns, train_rows, test_rows = individual_controls(data)
+    split_config = SplitConfig.by_rows(train_rows, test_rows)
+    if not columns:
+        st.error(
+            "No coordinate is chosen; choose at least one coordinate to forecast, "
+            "such as X."
+        )
+    else:
+        try:
+            frame, track = sources.track_frame(
+                data,
+                individual,
+                columns,
+                min_rows=train_rows + test_rows,
+                needed_for=f"train {train_rows} + test {test_rows}",
+            )
+            split = split_series(frame, columns, split_config)
+        except DataError as err:
+            st.error(str(err))
+        else:
+            if track.n_interpolated:
+                st.info(
+                    f"{track.n_interpolated} rows of {individual} had a missing "
+                    "coordinate; they were filled by linear interpolation."
+                )
+            title = f"{individual}: training path and the test path after it"
+            if len(columns) >= 2:
+                preview = charts.trajectory_figure(
+                    split.train[:, :2],
+                    split.test[:, :2],
+                    columns=columns[:2],
+                    title=title,
+                )
+            else:
+                preview = charts.coordinates_figure(
+                    split.train_index,
+                    split.train,
+                    split.test_index,
+                    split.test,
+                    columns=columns,
+                    context_rows=None,
+                    title=title,
+                    x_title=str(frame.index.name),
+                )
+            st.plotly_chart(preview, width="stretch")
+            order = frame.index.name
+            st.caption(
+                f"Training: rows 1-{len(split.train):,} ({order} "
+                f"{split.train_index[0]}-{split.train_index[-1]}). Test: the next "
+                f"{len(split.test):,} rows ({order} {split.test_index[0]}-"
+                f"{split.test_index[-1]}). The individual has "
+                f"{len(frame):,} usable rows."
+            )
+
+# 3 · Models and training -------------------------------------------------------------
+st.header("3 · Models and training", divider="gray")
+state.restore({**widgets.defaults("trk", ("gru",)), "trk_rollout": 1000})
+n_train = len(split.train) if split is not None else 2000
+
+
+def hint(preset: dict) -> str:
+    """Estimated time of a preset with one GRU on these rows."""
+    cfg_model, cfg_train = widgets.preset_configs(preset)
+    seconds = widgets.estimate_seconds(
+        ("gru",), n_train - preset["window"], preset["window"], cfg_model, cfg_train
+    )
+    return f"{widgets.describe_seconds(seconds)} for one GRU"
+
+
+widgets.preset_buttons("trk", hint(widgets.QUICK), hint(widgets.TUTORIAL))
+with st.form("trk_form", border=True):
+    max_window = max(2, n_train - 1)
+    choices = widgets.training_controls("trk", max_window)
+    rollout = st.number_input(
+        "Free-run horizon (steps)",
+        min_value=0,
+        max_value=20_000,
+        step=100,
+        key="trk_rollout",
+        help="After training, also forecast this many steps from the end of the "
+        "training rows, feeding each prediction back in. 0 turns it off.",
+    )
+    if choices.model is not None and choices.train is not None and choices.models:
+        seconds = widgets.estimate_seconds(
+            choices.models,
+            n_train - choices.window,
+            choices.window,
+            choices.model,
+            choices.train,
+        )
+        st.caption(
+            f"⏱ Estimated training time: **{widgets.describe_seconds(seconds)}** on "
+            "a 2-core laptop CPU (the first run after starting the app also loads "
+            "TensorFlow, about 10 s). Training the same settings again is instant."
+        )
+    submitted = st.form_submit_button(
+        "Train models", type="primary", icon=":material/play_arrow:"
+    )
+state.remember([*widgets.keys("trk"), "trk_rollout"])
+rollout = int(rollout)
+
+config: ExperimentConfig | None = None
+if choices.model is not None and choices.train is not None and choices.models:
+    try:
+        config = ExperimentConfig(
+            columns=columns or ("X", "Y"),
+            split=split_config or SplitConfig.by_rows(2000, 1000),
+            window=choices.window,
+            models=choices.models,
+            model=choices.model,
+            train=choices.train,
+        )
+    except ValueError as err:
+        if submitted:
+            st.error(str(err))
+data_key = f"{data.fingerprint()}:{individual}" if data is not None else None
+key = (
+    runner.cache_key(data_key, config, rollout, True)
+    if data_key and config is not None and columns
+    else None
+)
+
+if submitted:
+    if data is None:
+        st.error("No data is loaded; choose a sample or upload a tracking CSV.")
+    elif choices.error:
+        st.error(choices.error)
+    elif split is None or frame is None or config is None:
+        st.error(
+            "The data and settings above do not fit together yet; fix the error "
+            "shown above, then press Train."
+        )
+    else:
+        try:
+            prepare_windows(split, config.window)  # checks the window before training
+            comparison, seconds = runner.train_with_progress(
+                data_key,
+                frame,
+                config,
+                rollout_steps=rollout,
+                tracks=True,
+                test=split.test,
+            )
+        except (DataError, ValueError) as err:
+            st.error(str(err))
+        except Exception as err:  # never show a traceback
+            runner.report_unexpected(err)
+        else:
+            state.store_run(
+                PAGE,
+                state.RunRecord(
+                    key=key,
+                    comparison=comparison,
+                    data_label=f"{sources.data_label(data.name)} · {individual}",
+                    summary=widgets.summary(config)
+                    + (f" · free run {rollout} steps" if rollout else ""),
+                    seconds=seconds,
+                    extras={
+                        "individual": individual,
+                        "data_key": data.fingerprint(),
+                    },
+                ),
+            )
+
+# Results -----------------------------------------------------------------------------
+record = state.find_run(PAGE, key) if key else None
+current = record is not None
+record = record or state.last_run(PAGE)
+if record is not None:
+    st.divider()
+    trained_on = record.extras.get("individual")
+    same_data = data is not None and record.extras.get("data_key") == data.fingerprint()
+    others: list[str] = []
+    other_frame = None
+    if same_data:
+        others = [i for i in data.ids() if i != trained_on]
+        cfg = record.comparison.config
+
+        def other_frame(other: str) -> pd.DataFrame:
+            """The other individual's rows, with the trained coordinates."""
+            needed = cfg.split.train_rows + cfg.split.test_rows
+            frame, _ = sources.track_frame(
+                data,
+                other,
+                cfg.columns,
+                min_rows=needed,
+                needed_for=f"train {cfg.split.train_rows} + test {cfg.split.test_rows}",
+            )
+            return frame
+
+    results.tracking_results(record, current, other_frame, others)
+else:
+    st.info(
+        "Press **Train models** to train. Results (path, charts, metrics and "
+        "downloads) appear here and stay while you explore the other pages."
+    )

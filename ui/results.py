@@ -1,0 +1,468 @@
+"""Draw a finished comparison: metrics table, charts and downloads.
+
+Everything here reads a :class:`ui.state.RunRecord` (already trained), so changing
+a display option redraws at once and never retrains.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from forecasting import charts
+from forecasting.compare import BASELINE_LABELS, Comparison, Transfer, rollout_error
+from forecasting.config import MODEL_LABELS
+from ui import runner, state
+from ui.state import RunRecord
+
+COLUMN_NAMES = {
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "mape": "MAPE %",
+    "euclidean": "Mean distance",
+    "rollout": "Free-run distance",
+    "rmse_std": "RMSE sd",
+    "mae_std": "MAE sd",
+    "mape_std": "MAPE sd",
+    "euclidean_std": "Mean distance sd",
+    "fit_seconds": "Fit time (s)",
+    "params": "Parameters",
+    "epochs": "Epochs",
+    "seeds": "Seeds",
+}
+"""Display names of the metrics table's columns."""
+
+LOWER_IS_BETTER = ("RMSE", "MAE", "MAPE %", "Mean distance", "Free-run distance")
+"""Columns whose lowest value is highlighted as the best."""
+
+BEST_STYLE = "background-color: #c8e6c9; font-weight: bold"
+
+
+def metrics_display(
+    table: pd.DataFrame, rollout: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """The comparison's metrics with display names, one row per model/baseline.
+
+    Args:
+        table: :attr:`Comparison.metrics` (or a transfer's).
+        rollout: Model kind -> mean distance of its free-run forecast.
+
+    Returns:
+        A frame with the columns of :data:`COLUMN_NAMES` that apply (``kind``
+        dropped; ``Seeds`` only when a model was trained with several seeds).
+    """
+    shown = table.copy()
+    if rollout:
+        where = (
+            shown.columns.get_loc("fit_seconds")
+            if "fit_seconds" in shown
+            else len(shown.columns)
+        )
+        shown.insert(
+            where, "rollout", [rollout.get(kind, np.nan) for kind in shown["kind"]]
+        )
+    if "seeds" in shown and not (shown["seeds"].fillna(1) > 1).any():
+        shown = shown.drop(columns="seeds")
+    shown = shown.drop(columns="kind", errors="ignore")
+    return shown.rename(columns=COLUMN_NAMES)
+
+
+def best_rows(frame: pd.DataFrame) -> dict[str, str]:
+    """Column -> name of the row with the lowest value, for the error columns."""
+    best = {}
+    for column in LOWER_IS_BETTER:
+        if column in frame and frame[column].notna().any():
+            best[column] = str(frame[column].idxmin())
+    return best
+
+
+def style_metrics(frame: pd.DataFrame) -> Styler:
+    """Format the metrics and highlight the best (lowest) value of each error."""
+    formats = {
+        column: "{:,.3f}"
+        for column in frame
+        if column in LOWER_IS_BETTER and column != "MAPE %"
+    }
+    formats.update({"MAPE %": "{:.2f}", "Fit time (s)": "{:.1f}"})
+    formats.update({f"{k} sd": "{:,.3f}" for k in ("RMSE", "MAE", "Mean distance")})
+    formats.update({"MAPE sd": "{:.2f}", "Parameters": "{:,.0f}", "Epochs": "{:.0f}"})
+    formats.update({"Seeds": "{:.0f}"})
+    formats = {k: v for k, v in formats.items() if k in frame}
+    subset = [c for c in LOWER_IS_BETTER if c in frame]
+    return frame.style.format(formats, na_rep="—").highlight_min(
+        subset=subset, props=BEST_STYLE, axis=0
+    )
+
+
+def show_metrics(
+    table: pd.DataFrame, rollout: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Draw the metrics table and a sentence naming the best model and baseline.
+
+    Returns:
+        The displayed frame (display names, unformatted numbers).
+    """
+    frame = metrics_display(table, rollout)
+    st.dataframe(style_metrics(frame), width="stretch")
+    models = frame[table["kind"].isin(list(MODEL_LABELS)).to_numpy()]
+    baselines = frame.drop(index=models.index)
+    lines = []
+    if len(models) and len(baselines):
+        best_model = models["RMSE"].idxmin()
+        best_base = baselines["RMSE"].idxmin()
+        verdict = (
+            "beats"
+            if models["RMSE"].min() < baselines["RMSE"].min()
+            else "does **not** beat"
+        )
+        lines.append(
+            f"Best model by RMSE: **{best_model}** ({models['RMSE'].min():,.3f}), "
+            f"which {verdict} the naive **{best_base}** "
+            f"({baselines['RMSE'].min():,.3f})."
+        )
+    lines.append(
+        "Green marks the lowest (best) value in each error column. Errors are in "
+        "the data's own units; fit time includes building and compiling."
+    )
+    st.caption(" ".join(lines))
+    return frame
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "data"
+
+
+def downloads(record: RunRecord, index_label: str) -> None:
+    """Buttons for the predictions CSV, the metrics CSV and every model file."""
+    comparison = record.comparison
+    slug = _slug(record.data_label)
+    predictions = comparison.predictions_frame().to_csv(index_label=index_label)
+    metrics_csv = comparison.metrics.to_csv(index_label="model")
+    a, b = st.columns(2)
+    a.download_button(
+        "Predictions (CSV)",
+        predictions,
+        file_name=f"{slug}_predictions.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+    b.download_button(
+        "Metrics (CSV)",
+        metrics_csv,
+        file_name=f"{slug}_metrics.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+    st.caption(
+        "Trained models as Keras files (load with `keras.models.load_model`). "
+        "They expect scaled windows: values mapped to 0..1 with the training "
+        "period's minimum and maximum."
+    )
+    columns = st.columns(max(len(comparison.runs), 1))
+    for column, run in zip(columns, comparison.runs.values(), strict=False):
+        column.download_button(
+            f"{run.label} model (.keras)",
+            functools.partial(runner.model_bytes, run.train.model),
+            file_name=f"{slug}_{run.kind}.keras",
+            mime="application/octet-stream",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+
+
+def _labelled(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {MODEL_LABELS.get(k, k): v for k, v in values.items()}
+
+
+def _predictions(comparison: Comparison) -> dict[str, np.ndarray]:
+    return {run.label: run.predictions for run in comparison.runs.values()}
+
+
+def _baselines(comparison: Comparison) -> dict[str, np.ndarray]:
+    return {BASELINE_LABELS[k]: v for k, v in comparison.baselines.items()}
+
+
+def loss_tab(comparison: Comparison) -> None:
+    """The per-model loss curves with a sentence on how to read them."""
+    histories = {run.label: run.train.history for run in comparison.runs.values()}
+    st.plotly_chart(charts.loss_figure(histories), width="stretch")
+    note = (
+        "Loss is the mean squared error on the scaled training windows (0..1), so "
+        "it is small; what matters is that it goes down and levels off."
+    )
+    if comparison.config.train.early_stopping:
+        note += (
+            " Dashed lines: loss on the held-out last 10% of the training windows; "
+            "training stopped when it stopped improving."
+        )
+    st.caption(note)
+
+
+def header(record: RunRecord, current: bool, button: str) -> None:
+    """Results heading: what was trained, how long it took, and if it is stale."""
+    st.subheader("Results")
+    took = (
+        f"trained in {record.seconds:.0f} s"
+        if record.seconds >= 1
+        else "shown from the cache (trained before)"
+    )
+    st.caption(f"**{record.data_label}** · {record.summary} · {took}")
+    if not current:
+        st.info(
+            f"These results are for the settings above the line: {record.summary}. "
+            f"Press **{button}** to train with the current settings."
+        )
+
+
+def price_results(record: RunRecord, current: bool) -> None:
+    """Everything about a finished price comparison."""
+    comparison = record.comparison
+    split = comparison.split
+    columns = list(split.columns)
+    header(record, current, "Train models")
+    show_metrics(comparison.metrics)
+    state.restore({"price_view_context": 120})
+    state.keep_choice("price_view_column", columns, columns[0])
+    state.keep_number("price_view_context", 0, len(split.train), 120)
+    left, right = st.columns(2)
+    if len(columns) > 1:
+        column = left.selectbox("Column to show", columns, key="price_view_column")
+    else:
+        column = columns[0]
+    context = right.slider(
+        "Training days shown before the test period",
+        min_value=0,
+        max_value=len(split.train),
+        step=10,
+        key="price_view_context",
+        help="Faded grey: the end of the training period, for context.",
+    )
+    state.remember(["price_view_column", "price_view_context"])
+    j = columns.index(column)
+    forecast, residuals, loss, files = st.tabs(
+        ["Forecast vs real", "Residuals", "Training loss", "Downloads"]
+    )
+    with forecast:
+        fig = charts.forecast_figure(
+            split.test_index,
+            split.test,
+            _predictions(comparison),
+            _baselines(comparison),
+            context_index=split.train_index[len(split.train) - context :],
+            context=split.train[len(split.train) - context :],
+            feature=j,
+            title=f"{column}: real vs one-step-ahead predictions (test period)",
+            y_title=column,
+        )
+        st.plotly_chart(fig, width="stretch")
+        st.caption(
+            "Each prediction uses the real values of the previous "
+            f"{comparison.config.window} days, so the lines follow the real series "
+            "closely. Click legend entries to hide or show a line; the naive "
+            "baseline is hidden until you click it. Drag the slider below the "
+            "chart to zoom."
+        )
+    with residuals:
+        st.plotly_chart(
+            charts.residuals_figure(
+                split.test_index,
+                split.test,
+                _predictions(comparison),
+                feature=j,
+                y_title=column,
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "Residual = prediction − real. A model that always lags behind the "
+            "price shows residuals of the opposite sign to each day's change."
+        )
+    with loss:
+        loss_tab(comparison)
+    with files:
+        downloads(record, "Date")
+
+
+def tracking_results(
+    record: RunRecord,
+    current: bool,
+    other_frame: Callable[[str], pd.DataFrame] | None,
+    others: list[str],
+) -> None:
+    """Everything about a finished tracking comparison.
+
+    Args:
+        record: The trained comparison.
+        current: Whether it matches the settings on screen.
+        other_frame: Returns another individual's frame (raises ``DataError``),
+            or ``None`` when the data on screen is not the data trained on.
+        others: IDs of the other individuals.
+    """
+    comparison = record.comparison
+    split = comparison.split
+    columns = list(split.columns)
+    header(record, current, "Train models")
+    rollout = rollout_error(comparison)
+    show_metrics(comparison.metrics, rollout)
+    if rollout:
+        st.caption(
+            f"Free-run distance: mean distance of the free run "
+            f"({comparison.rollout_steps} steps, each prediction fed back in) from "
+            "the real path over the same rows. Mean distance: the same for the "
+            "one-step predictions, which always start from real positions."
+        )
+    rollouts = {
+        run.label: run.rollout
+        for run in comparison.runs.values()
+        if run.rollout is not None
+    }
+    state.restore({"trk_view_context": min(500, len(split.train))})
+    state.keep_number("trk_view_context", 0, len(split.train), 500)
+    context = st.slider(
+        "Training rows shown",
+        min_value=0,
+        max_value=len(split.train),
+        step=50,
+        key="trk_view_context",
+        help="The last rows of the training period, drawn in grey for context.",
+    )
+    state.remember(["trk_view_context"])
+    start = len(split.train) - context
+    tabs = st.tabs(
+        [
+            "Trajectory",
+            "Coordinates over time",
+            "Residuals",
+            "Training loss",
+            "Another individual",
+            "Downloads",
+        ]
+    )
+    with tabs[0]:
+        if len(columns) >= 2:
+            st.plotly_chart(
+                charts.trajectory_figure(
+                    split.train[start:, :2],
+                    split.test[:, :2],
+                    _predictions(comparison),
+                    rollouts,
+                    columns=columns[:2],
+                    title="Path seen from above (equal scales)",
+                ),
+                width="stretch",
+            )
+            st.caption(
+                "Solid coloured lines: one-step predictions (each from the real "
+                "previous positions). Dashed: the free run, which starts at the end "
+                "of training and only sees its own predictions."
+            )
+        else:
+            st.info("Choose two coordinates (such as X and Y) to see the path.")
+    with tabs[1]:
+        st.plotly_chart(
+            charts.coordinates_figure(
+                split.train_index[start:],
+                split.train[start:],
+                split.test_index,
+                split.test,
+                _predictions(comparison),
+                rollouts,
+                columns=columns,
+                context_rows=None,
+                x_title=str(split.test_index.name or "row"),
+            ),
+            width="stretch",
+        )
+    with tabs[2]:
+        state.keep_choice("trk_view_column", columns, columns[0])
+        column = st.selectbox("Coordinate", columns, key="trk_view_column")
+        st.plotly_chart(
+            charts.residuals_figure(
+                split.test_index,
+                split.test,
+                _predictions(comparison),
+                feature=columns.index(column),
+                y_title=column,
+            ),
+            width="stretch",
+        )
+    with tabs[3]:
+        loss_tab(comparison)
+    with tabs[4]:
+        transfer_section(record, other_frame, others)
+    with tabs[5]:
+        downloads(record, str(split.test_index.name or "row"))
+
+
+def transfer_section(
+    record: RunRecord,
+    other_frame: Callable[[str], pd.DataFrame] | None,
+    others: list[str],
+) -> None:
+    """Apply the trained models, unchanged, to another individual."""
+    from forecasting.data import DataError
+
+    st.markdown(
+        "Does what a model learned from one animal carry over to another? The "
+        "other individual is split with the same row counts and scaled with the "
+        "**original** training scaler; nothing is retrained."
+    )
+    if other_frame is None or not others:
+        st.info(
+            "Load the data these models were trained on (and a file with more than "
+            "one individual) to try them on another individual."
+        )
+        return
+    state.keep_choice("trk_other", others, others[0])
+    other = st.selectbox("Other individual", others, key="trk_other")
+    if st.button("Apply the trained models", key="trk_apply"):
+        try:
+            frame = other_frame(other)
+            other_key = f"{record.extras.get('data_key')}:{other}"
+            transfer = runner.transfer_with_wait(
+                record.key, other_key, record.comparison, frame
+            )
+        except (DataError, ValueError) as err:
+            st.error(str(err))
+        except Exception as err:  # never show a traceback
+            runner.report_unexpected(err)
+        else:
+            record.transfers[other] = transfer
+    transfer = record.transfers.get(other)
+    if transfer is not None:
+        show_transfer(record, other, transfer)
+
+
+def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
+    """Metrics and path of the models applied to another individual."""
+    trained_on = record.extras.get("individual", "the first individual")
+    st.markdown(f"**Trained on {trained_on}, applied to {other}:**")
+    rollout = {}
+    for kind, path in transfer.rollouts.items():
+        n = min(len(path), len(transfer.split.test))
+        distance = np.linalg.norm(path[:n] - transfer.split.test[:n], axis=-1)
+        rollout[kind] = float(np.mean(distance))
+    show_metrics(transfer.metrics, rollout)
+    if len(transfer.split.columns) >= 2:
+        st.plotly_chart(
+            charts.trajectory_figure(
+                transfer.split.train[-300:, :2],
+                transfer.split.test[:, :2],
+                _labelled(transfer.predictions),
+                _labelled(transfer.rollouts),
+                columns=transfer.split.columns[:2],
+                title=f"{other}: path with the transferred models",
+            ),
+            width="stretch",
+        )
