@@ -1,8 +1,11 @@
-"""Command line: ``python -m forecasting compare|tracks ...``.
+"""Command line: ``python -m forecasting compare|tracks|presets ...``.
 
 Progress goes to stderr, one line per model and epoch; the result is a readable
 table, or with ``--json`` one JSON object on stdout. Bad input exits with code 2
-and one line on stderr starting with ``error:``.
+and one line on stderr starting with ``error:``, never a traceback.
+
+``--preset NAME`` takes every setting from a tutorial experiment; flags given
+explicitly override single values.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
@@ -20,6 +23,7 @@ from forecasting.config import (
     MODEL_KINDS,
     MODEL_LABELS,
     OPTIMIZERS,
+    TARGETS,
     ExperimentConfig,
     ModelConfig,
     SplitConfig,
@@ -30,15 +34,23 @@ from forecasting.data import (
     TRACKING_SAMPLES,
     DataError,
     PriceData,
-    TrackingData,
     load_sample,
     load_ticker,
     read_price_csv,
     read_tracking_csv,
     sample_path,
 )
+from forecasting.presets import PRESETS, Preset, get_preset
+
+if TYPE_CHECKING:
+    from forecasting.compare import Comparison, Transfer
 
 EXIT_USAGE = 2
+
+TRACKS_DEFAULT = ExperimentConfig(
+    columns=("X", "Y"), split=SplitConfig.by_rows(2000, 1000), models=("gru",)
+)
+"""Settings of ``tracks`` without a preset: the fly tutorial's."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,56 +61,57 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _add_model_options(
-    parser: argparse.ArgumentParser, default_models: Sequence[str]
-) -> None:
-    group = parser.add_argument_group("model and training")
-    group.add_argument(
-        "--window", type=int, default=60, help="past steps per window (60)"
+def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """Model, training and output options; ``None`` means "preset or default"."""
+    parser.add_argument(
+        "--preset",
+        choices=[p.name for p in PRESETS.values() if p.command == command],
+        help="start from a tutorial experiment (see 'presets'); flags override it",
     )
+    group = parser.add_argument_group("model and training")
+    group.add_argument("--window", type=int, help="past steps per window (60)")
     group.add_argument(
         "--scale-range",
         type=float,
         nargs=2,
-        default=(0.0, 1.0),
         metavar=("LOW", "HIGH"),
         help="MinMax scaler range, fitted on the training rows only (0 1)",
     )
     group.add_argument(
-        "--models",
-        nargs="+",
-        default=list(default_models),
-        metavar="KIND",
-        help=f"{', '.join(MODEL_KINDS)} (default: {' '.join(default_models)})",
-    )
-    group.add_argument("--units", type=int, default=125, help="units per layer (125)")
-    group.add_argument("--layers", type=int, default=1, help="stacked layers (1)")
-    group.add_argument(
-        "--dropout", type=float, default=0.0, help="dropout after each layer (0)"
+        "--target",
+        choices=TARGETS,
+        help="model the level (as the tutorials) or the step-to-step change (level)",
     )
     group.add_argument(
-        "--optimizer",
-        default="rmsprop",
-        help=f"one of {', '.join(OPTIMIZERS)} (rmsprop)",
+        "--models", nargs="+", metavar="KIND", help=f"any of {', '.join(MODEL_KINDS)}"
     )
-    group.add_argument("--lr", type=float, default=0.001, help="learning rate (0.001)")
-    group.add_argument("--epochs", type=int, default=50, help="epochs (50)")
-    group.add_argument("--batch-size", type=int, default=32, help="batch size (32)")
-    group.add_argument("--seed", type=int, default=455, help="random seed (455)")
+    group.add_argument("--units", type=int, help="units per layer (125)")
+    group.add_argument("--layers", type=int, help="stacked layers (1)")
+    group.add_argument("--dropout", type=float, help="dropout after each layer (0)")
+    group.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (rmsprop)")
+    group.add_argument("--lr", type=float, help="learning rate (0.001)")
+    group.add_argument("--epochs", type=int, help="epochs (50)")
+    group.add_argument("--batch-size", type=int, help="batch size (32)")
+    group.add_argument("--seed", type=int, help="random seed (455)")
+    group.add_argument(
+        "--seeds",
+        type=int,
+        help="train each model with N seeds (seed, seed+1, ...): mean and std (1)",
+    )
     group.add_argument(
         "--early-stopping",
         action="store_true",
+        default=None,
         help="stop on a validation tail cut from the end of the training data",
     )
     group.add_argument(
         "--no-xla",
         dest="jit_compile",
         action="store_false",
+        default=None,
         help="do not compile training and forecasts with XLA",
     )
-    group.add_argument(
-        "--json", action="store_true", help="print one JSON object on stdout"
-    )
+    group.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="price-like series: one or more columns"
     )
-    source = compare.add_mutually_exclusive_group(required=True)
+    source = compare.add_mutually_exclusive_group()
     source.add_argument("--csv", metavar="PATH", help="a CSV file with a date column")
     source.add_argument("--sample", choices=PRICE_SAMPLES, help="a bundled sample")
     source.add_argument("--ticker", metavar="SYMBOL", help="a Yahoo Finance ticker")
@@ -132,92 +145,109 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         nargs=2,
         metavar=("START", "END"),
-        help="train on these years, inclusive (default 2016 2020)",
+        help="train on these years, inclusive (2016 2020)",
     )
-    split.add_argument(
-        "--train-fraction", type=float, help="train on the first share, e.g. 0.8"
-    )
-    compare.add_argument(
-        "--test-end-year", type=int, help="last test year (default: all)"
-    )
-    _add_model_options(compare, MODEL_KINDS)
+    split.add_argument("--train-fraction", type=float, help="train on the first share")
+    compare.add_argument("--test-end-year", type=int, help="last test year (all)")
+    _add_common_options(compare, "compare")
 
-    tracks = commands.add_parser(
-        "tracks", help="animal tracks: one individual's 2-D path"
-    )
-    source = tracks.add_mutually_exclusive_group(required=True)
+    tracks = commands.add_parser("tracks", help="animal tracks: one individual's path")
+    source = tracks.add_mutually_exclusive_group()
     source.add_argument(
         "--csv", metavar="PATH", help="a tracking CSV with an ID column"
     )
     source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
-    tracks.add_argument(
-        "--id", dest="individual", help="the individual (default: the first)"
-    )
+    tracks.add_argument("--id", dest="individual", help="the individual (the first)")
     tracks.add_argument("--id-column", help="the ID column, if not found by its name")
     tracks.add_argument(
-        "--features",
-        nargs="+",
-        default=["X", "Y"],
-        metavar="NAME",
-        help="coordinate columns (X Y)",
+        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
     )
-    tracks.add_argument(
-        "--train-rows", type=int, default=2000, help="training rows (2000)"
-    )
-    tracks.add_argument("--test-rows", type=int, default=1000, help="test rows (1000)")
+    tracks.add_argument("--train-rows", type=int, help="training rows (2000)")
+    tracks.add_argument("--test-rows", type=int, help="test rows (1000)")
     tracks.add_argument(
         "--rollout",
         type=int,
-        default=0,
         metavar="STEPS",
         help="also forecast this many steps freely from the last training window",
     )
-    _add_model_options(tracks, ("gru",))
+    tracks.add_argument(
+        "--transfer-to",
+        metavar="ID",
+        help="also apply the trained models to this other individual",
+    )
+    _add_common_options(tracks, "tracks")
+
+    commands.add_parser("presets", help="list the tutorial experiments")
     return parser
 
 
-def _experiment(
-    args: argparse.Namespace, columns: Sequence[str], split: SplitConfig
+def _pick(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value
+
+
+def resolve_config(
+    args: argparse.Namespace, base: ExperimentConfig, columns: Sequence[str]
 ) -> ExperimentConfig:
+    """Overlay the flags given on the command line on a base config.
+
+    Args:
+        args: Parsed arguments; ``None`` means "not given".
+        base: The preset's config, or the command's defaults.
+        columns: Target columns.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ValueError: If a value is invalid (the message names it).
+    """
+    split = base.split
+    if args.command == "compare":
+        if args.train_fraction is not None:
+            split = SplitConfig.by_fraction(args.train_fraction)
+        elif args.train_years is not None or args.test_end_year is not None:
+            start, end = args.train_years or (
+                base.split.train_start_year,
+                base.split.train_end_year,
+            )
+            split = SplitConfig.by_years(start, end, args.test_end_year)
+    else:
+        split = SplitConfig.by_rows(
+            _pick(args.train_rows, base.split.train_rows),
+            _pick(args.test_rows, base.split.test_rows),
+        )
+    model, train = base.model, base.train
     return ExperimentConfig(
         columns=tuple(columns),
         split=split,
-        window=args.window,
-        scale_range=tuple(args.scale_range),
-        models=tuple(args.models),
-        model=ModelConfig(units=args.units, layers=args.layers, dropout=args.dropout),
-        train=TrainConfig(
-            optimizer=args.optimizer,
-            learning_rate=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            early_stopping=args.early_stopping,
-            jit_compile=args.jit_compile,
+        window=_pick(args.window, base.window),
+        scale_range=tuple(_pick(args.scale_range, base.scale_range)),
+        models=tuple(_pick(args.models, base.models)),
+        model=ModelConfig(
+            units=_pick(args.units, model.units),
+            layers=_pick(args.layers, model.layers),
+            dropout=_pick(args.dropout, model.dropout),
         ),
-    )
-
-
-def _load_prices(args: argparse.Namespace) -> PriceData:
-    if args.csv:
-        return read_price_csv(args.csv)
-    if args.ticker:
-        return load_ticker(args.ticker, args.start, args.end)
-    data = load_sample(args.sample)
-    assert isinstance(data, PriceData)
-    return data
-
-
-def _load_tracks(args: argparse.Namespace) -> TrackingData:
-    path = args.csv or sample_path(args.sample)
-    return read_tracking_csv(
-        path, id_column=args.id_column, features=args.features, name=args.sample
+        train=TrainConfig(
+            optimizer=_pick(args.optimizer, train.optimizer),
+            learning_rate=_pick(args.lr, train.learning_rate),
+            epochs=_pick(args.epochs, train.epochs),
+            batch_size=_pick(args.batch_size, train.batch_size),
+            seed=_pick(args.seed, train.seed),
+            early_stopping=_pick(args.early_stopping, train.early_stopping),
+            jit_compile=_pick(args.jit_compile, train.jit_compile),
+            seeds=_pick(args.seeds, train.seeds),
+            patience=train.patience,
+            validation_fraction=train.validation_fraction,
+        ),
+        target=_pick(args.target, base.target),
     )
 
 
 def _progress(kind: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-    extra = "".join(f" {k} {v:.6f}" for k, v in logs.items())
-    sys.stderr.write(f"[{MODEL_LABELS[kind]}] epoch {epoch}/{epochs}{extra}\n")
+    seed = f" (seed {int(logs['seed'])})" if "seed" in logs else ""
+    values = "".join(f" {k} {v:.6f}" for k, v in logs.items() if k != "seed")
+    sys.stderr.write(f"[{MODEL_LABELS[kind]}] epoch {epoch}/{epochs}{seed}{values}\n")
     sys.stderr.flush()
 
 
@@ -227,96 +257,210 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _metric_dict(row: pd.Series, keys: Sequence[str]) -> dict[str, Any]:
-    return {k: _clean(float(row[k])) for k in keys if k in row.index}
-
-
-def to_json(comparison: Any, rollout: dict[str, float] | None = None) -> dict[str, Any]:
-    """Turn a comparison into the documented JSON object."""
-    table = comparison.metrics
-    keys = ["rmse", "mae", "mape"] + (["euclidean"] if comparison.tracks else [])
+def _table_json(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a metrics table into ``models`` and ``baseline`` JSON entries."""
     models: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
+    metric_columns = [c for c in table.columns if c.split("_std")[0] in METRIC_KEYS]
     for _, row in table.iterrows():
-        entry = _metric_dict(row, keys)
+        entry = {c: _clean(float(row[c])) for c in metric_columns if pd.notna(row[c])}
         if row["kind"] in MODEL_KINDS:
-            entry["fit_seconds"] = float(row["fit_seconds"])
-            entry["params"] = int(row["params"])
-            entry["epochs"] = int(row["epochs"])
-            if rollout is not None and row["kind"] in rollout:
-                entry["rollout"] = {
-                    "steps": comparison.rollout_steps,
-                    "euclidean": _clean(rollout[row["kind"]]),
-                }
+            if pd.notna(row["fit_seconds"]):
+                entry["fit_seconds"] = float(row["fit_seconds"])
+                entry["params"] = int(row["params"])
+                entry["epochs"] = float(row["epochs"])
+            entry["seeds"] = int(row["seeds"])
             models[row["kind"]] = entry
         else:
             baseline[row["kind"]] = entry
-    return {
-        "n_train": int(len(comparison.split.train)),
-        "n_test": int(len(comparison.split.test)),
+    return models, baseline
+
+
+METRIC_KEYS = ("rmse", "mae", "mape", "euclidean")
+
+
+def to_json(
+    comparison: Comparison,
+    rollout: dict[str, float] | None = None,
+    transfer: tuple[str, Transfer] | None = None,
+) -> dict[str, Any]:
+    """Turn a comparison into the documented JSON object.
+
+    ``{"n_train", "n_test", "models": {kind: {"rmse", "mae", "mape", ("euclidean",)
+    "fit_seconds", "params", ...}}, "baseline": {name: {...}}}``; with several
+    seeds each metric has a ``<metric>_std`` beside it; with a free run each model
+    has ``"rollout": {"steps", "euclidean"}``; with a transfer, ``"transfer"``.
+    """
+    models, baseline = _table_json(comparison.metrics)
+    for kind, error in (rollout or {}).items():
+        models[kind]["rollout"] = {
+            "steps": comparison.rollout_steps,
+            "euclidean": _clean(error),
+        }
+    result: dict[str, Any] = {
+        "n_train": len(comparison.split.train),
+        "n_test": len(comparison.split.test),
         "window": comparison.config.window,
         "columns": list(comparison.split.columns),
+        "target": comparison.config.target,
         "models": models,
         "baseline": baseline,
     }
+    if transfer is not None:
+        individual, applied = transfer
+        other_models, other_baseline = _table_json(applied.metrics)
+        result["transfer"] = {
+            "individual": individual,
+            "models": other_models,
+            "baseline": other_baseline,
+        }
+    return result
 
 
-def _print_table(comparison: Any, title: str, rollout: dict[str, float] | None) -> None:
-    table = comparison.metrics.drop(columns="kind").copy()
+def _format_index(index: pd.Index) -> str:
+    if isinstance(index, pd.DatetimeIndex):
+        return f"{index[0]:%Y-%m-%d} .. {index[-1]:%Y-%m-%d}"
+    return f"rows {index[0]} .. {index[-1]}"
+
+
+def _print_table(table: pd.DataFrame, rollout: dict[str, float] | None) -> None:
+    """Print a metrics table; with several seeds each metric reads "mean ± std"."""
+    shown = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        if column == "kind" or column.endswith("_std"):
+            continue
+        values = table[column]
+        if column in ("params", "epochs", "seeds"):
+            shown[column] = [f"{v:,.0f}" if pd.notna(v) else "-" for v in values]
+            continue
+        std = table.get(f"{column}_std")
+        shown[column] = [
+            "-"
+            if pd.isna(v)
+            else f"{v:.4f} ± {s:.4f}"
+            if std is not None and pd.notna(s)
+            else f"{v:.4f}"
+            for v, s in zip(values, std if std is not None else values, strict=True)
+        ]
     if rollout:
-        table["rollout_euclidean"] = pd.Series(
-            {MODEL_LABELS[k]: v for k, v in rollout.items()}
-        )
+        errors = {MODEL_LABELS[k]: f"{v:.4f}" for k, v in rollout.items()}
+        shown["rollout_euclidean"] = [errors.get(name, "-") for name in shown.index]
+    print(shown.to_string())
+
+
+def _print_report(
+    comparison: Comparison,
+    title: str,
+    rollout: dict[str, float] | None,
+    transfer: tuple[str, Transfer] | None,
+) -> None:
     split = comparison.split
     print(title)
     print(
-        f"train {len(split.train)} rows ({split.train_index[0]} .. "
-        f"{split.train_index[-1]}), test {len(split.test)} rows "
-        f"({split.test_index[0]} .. {split.test_index[-1]}), "
-        f"window {comparison.config.window}"
+        f"train {len(split.train)} rows ({_format_index(split.train_index)}), "
+        f"test {len(split.test)} rows ({_format_index(split.test_index)}), "
+        f"window {comparison.config.window}, target {comparison.config.target}"
     )
-    with pd.option_context("display.width", 120, "display.max_columns", 20):
-        print(table.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    _print_table(comparison.metrics, rollout)
+    if transfer is not None:
+        print(f"\nThe same models applied to {transfer[0]}:")
+        _print_table(transfer[1].metrics, None)
+
+
+def _list_presets() -> int:
+    for preset in PRESETS.values():
+        print(f"{preset.name}  ({preset.command})")
+        print(f"    {preset.title}")
+        print(f"    {preset.describe()}")
+        if preset.reported:
+            reported = ", ".join(
+                f"{MODEL_LABELS[k]} {v}" for k, v in preset.reported.items()
+            )
+            print(f"    tutorial's reported test RMSE: {reported}")
+    return 0
+
+
+def _preset(args: argparse.Namespace) -> Preset | None:
+    return get_preset(args.preset) if args.preset else None
+
+
+def _compare(
+    args: argparse.Namespace,
+) -> tuple[pd.DataFrame, ExperimentConfig, str, PriceData]:
+    preset = _preset(args)
+    if args.csv:
+        data = read_price_csv(args.csv)
+    elif args.ticker:
+        data = load_ticker(args.ticker, args.start, args.end)
+    elif args.sample or preset:
+        data = load_sample(args.sample or preset.sample)  # type: ignore[union-attr]
+    else:
+        raise ValueError(
+            "a data source is needed: give --csv PATH, --sample NAME, --ticker SYMBOL "
+            "or --preset NAME"
+        )
+    assert isinstance(data, PriceData)
+    base = preset.config if preset else ExperimentConfig()
+    columns = args.column or (list(base.columns) if preset else [data.default_column()])
+    config = resolve_config(args, base, columns)
+    title = f"{data.name}: {', '.join(columns)}, {config.split.describe()}"
+    return data.frame, config, title, data
 
 
 def _run(args: argparse.Namespace) -> int:
-    from forecasting.compare import rollout_error, run_comparison
+    from forecasting.compare import apply_to, rollout_error, run_comparison
 
+    transfer = None
     if args.command == "compare":
-        data = _load_prices(args)
-        columns = args.column or [data.default_column()]
-        if args.train_fraction is not None:
-            split = SplitConfig.by_fraction(args.train_fraction)
-        else:
-            start, end = args.train_years or (2016, 2020)
-            split = SplitConfig.by_years(start, end, args.test_end_year)
-        config = _experiment(args, columns, split)
-        frame = data.frame
-        title = f"{data.name}: {', '.join(columns)}, {split.describe()}"
+        frame, config, title, data = _compare(args)
         rollout_steps, tracks = 0, False
     else:
-        data = _load_tracks(args)
-        individual = args.individual or data.ids()[0]
-        split = SplitConfig.by_rows(args.train_rows, args.test_rows)
-        config = _experiment(args, data.features, split)
-        track = data.track(individual, min_rows=args.train_rows + args.test_rows)
-        frame = pd.DataFrame(track.values, columns=list(data.features))
-        title = f"{data.name}: individual {individual}, {split.describe()}"
-        rollout_steps, tracks = args.rollout, True
-        if args.rollout < 0:
+        preset = _preset(args)
+        sample = args.sample or (preset.sample if preset else None)
+        if not args.csv and not sample:
             raise ValueError(
-                f"rollout must be a positive number of steps, got {args.rollout}"
+                "a data source is needed: give --csv PATH, --sample NAME or "
+                "--preset NAME"
             )
+        data = read_tracking_csv(
+            args.csv or sample_path(sample),  # type: ignore[arg-type]
+            id_column=args.id_column,
+            features=args.features or ("X", "Y"),
+            name=None if args.csv else sample,
+        )
+        base = preset.config if preset else TRACKS_DEFAULT
+        config = resolve_config(args, base, data.features)
+        preset_id = preset.individual if preset and not args.csv else None
+        individual = args.individual or preset_id or data.ids()[0]
+        needed = config.split.train_rows + config.split.test_rows
+        why = f"train {config.split.train_rows} + test {config.split.test_rows}"
+        track = data.track(individual, min_rows=needed, needed_for=why)
+        frame = pd.DataFrame(track.values, columns=list(data.features))
+        rollout_steps = _pick(args.rollout, preset.rollout if preset else 0)
+        if rollout_steps < 0:
+            raise ValueError(f"rollout must be 0 or more steps, got {rollout_steps}")
+        other = args.transfer_to or (
+            preset.transfer_to if preset and not args.csv else None
+        )
+        if other is not None:
+            other_track = data.track(other, min_rows=needed, needed_for=why)
+            transfer = (
+                other,
+                pd.DataFrame(other_track.values, columns=list(data.features)),
+            )
+        title = f"{data.name}: individual {individual}, {config.split.describe()}"
+        tracks = True
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
     comparison = run_comparison(
         frame, config, progress=_progress, rollout_steps=rollout_steps, tracks=tracks
     )
     rollout = rollout_error(comparison) if rollout_steps else None
+    applied = (transfer[0], apply_to(comparison, transfer[1])) if transfer else None
     if args.json:
-        print(json.dumps(to_json(comparison, rollout), indent=2))
+        print(json.dumps(to_json(comparison, rollout, applied), indent=2))
     else:
-        _print_table(comparison, title, rollout)
+        _print_report(comparison, title, rollout, applied)
     return 0
 
 
@@ -324,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for bad input)."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "presets":
+            return _list_presets()
         return _run(args)
     except (DataError, ValueError) as err:
         sys.stderr.write(f"error: {err}\n")

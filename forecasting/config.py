@@ -24,6 +24,9 @@ OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "sgd")
 SPLIT_METHODS: tuple[str, ...] = ("years", "fraction", "rows")
 """How a series is cut into a training and a test period."""
 
+TARGETS: tuple[str, ...] = ("level", "diff")
+"""What the models learn: the level of the series, or its step-to-step change."""
+
 
 def _check_int(
     name: str, value: object, minimum: int, maximum: int | None = None
@@ -175,6 +178,9 @@ class TrainConfig:
             for early stopping.
         jit_compile: Compile the training and forecast steps with XLA (faster on
             CPU; turn it off if it misbehaves).
+        seeds: Train each model this many times, with seeds ``seed``,
+            ``seed + 1``, ...; predictions are averaged and metrics reported as
+            mean and standard deviation over the seeds.
     """
 
     optimizer: str = "rmsprop"
@@ -186,6 +192,7 @@ class TrainConfig:
     patience: int = 5
     validation_fraction: float = 0.1
     jit_compile: bool = True
+    seeds: int = 1
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -194,6 +201,7 @@ class TrainConfig:
         _check_int("batch_size", self.batch_size, 1, 65_536)
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("patience", self.patience, 1, 1000)
+        _check_int("seeds", self.seeds, 1, 20)
         _check_float(
             "validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True
         )
@@ -219,6 +227,9 @@ class ExperimentConfig:
         models: Model kinds to train side by side, from :data:`MODEL_KINDS`.
         model: Architecture shared by all kinds.
         train: Fitting settings.
+        target: ``"level"`` models the values (as the tutorials do); ``"diff"``
+            models the step-to-step change, integrated back to levels for the
+            metrics and charts.
     """
 
     columns: tuple[str, ...] = ("High",)
@@ -228,6 +239,7 @@ class ExperimentConfig:
     models: tuple[str, ...] = MODEL_KINDS
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    target: str = "level"
 
     def __post_init__(self) -> None:
         if isinstance(self.columns, str) or not self.columns:
@@ -255,6 +267,7 @@ class ExperimentConfig:
         if len(set(self.models)) != len(self.models):
             raise ValueError(f"models must not repeat a kind, got {self.models!r}")
         object.__setattr__(self, "models", tuple(self.models))
+        _check_choice("target", self.target, TARGETS)
 
     def _range_pair(self) -> tuple[float, float]:
         try:

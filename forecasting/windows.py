@@ -13,7 +13,7 @@ never sees a test value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -166,15 +166,21 @@ def split_series(
 class Windows:
     """Scaled model inputs for one split, plus the way back to original units.
 
+    With ``target="level"`` the models see and predict the scaled values. With
+    ``target="diff"`` they see and predict the scaled step-to-step changes;
+    :meth:`one_step_levels` and :meth:`rollout_levels` integrate them back to
+    levels. Either way the scaler is fitted on the training period only.
+
     Attributes:
-        x_train: Training windows, ``(n_train - window, window, features)``, float32.
-        y_train: Training targets, ``(n_train - window, features)``, float32.
-        x_test: Test windows, ``(n_test, window, features)``, float32; the first ones
-            reach back into the end of the training period.
-        y_test: Test targets, ``(n_test, features)``, float32 (scaled).
-        scaler: MinMax scaler fitted on the training rows only.
-        split: The split the windows were cut from.
+        x_train: Training windows ``(samples, window, features)``, float32.
+        y_train: Training targets ``(samples, features)``, float32.
+        x_test: Test windows ``(n_test, window, features)``, float32; the first
+            ones reach back into the end of the training period.
+        y_test: Test targets ``(n_test, features)``, float32 (scaled).
+        scaler: MinMax scaler fitted on the training period only.
+        split: The split the windows were cut from (original units).
         window: Steps per window.
+        target: ``"level"`` or ``"diff"``.
     """
 
     x_train: np.ndarray
@@ -184,29 +190,99 @@ class Windows:
     scaler: MinMaxScaler
     split: Split
     window: int
+    target: str = "level"
+
+    @property
+    def context_rows(self) -> int:
+        """Level rows needed to form one window (one more for differences)."""
+        return self.window + (1 if self.target == "diff" else 0)
 
     def scale(self, values: np.ndarray) -> np.ndarray:
-        """Scale values of shape ``(..., features)`` with the training-slice scaler."""
+        """Scale model-space values ``(..., features)`` with the training scaler."""
         array = np.asarray(values, dtype=np.float64)
         flat = self.scaler.transform(array.reshape(-1, array.shape[-1]))
         return flat.reshape(array.shape).astype(np.float32)
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        """Map scaled values of shape ``(..., features)`` back to original units."""
+        """Map scaled model-space values ``(..., features)`` back to original units."""
         array = np.asarray(scaled, dtype=np.float64)
         flat = self.scaler.inverse_transform(array.reshape(-1, array.shape[-1]))
         return flat.reshape(array.shape)
 
+    def encode(self, levels: np.ndarray) -> np.ndarray:
+        """Turn level rows ``(rows, features)`` into the scaled model-space series.
+
+        Returns:
+            ``(rows, features)`` for levels, ``(rows - 1, features)`` for diffs.
+        """
+        levels = np.asarray(levels, dtype=np.float64)
+        return self.scale(np.diff(levels, axis=0) if self.target == "diff" else levels)
+
+    def test_windows(self, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        """Windows for one-step forecasts of every row of ``test``.
+
+        Args:
+            train: Level rows before the test, ``(rows, features)``; only the last
+                :attr:`context_rows` are used.
+            test: Level rows to forecast, ``(n_test, features)``.
+
+        Returns:
+            ``(n_test, window, features)``, scaled.
+        """
+        context = np.concatenate([np.asarray(train)[-self.context_rows :], test])
+        x, _ = make_windows(self.encode(context), self.window)
+        return x
+
+    def start_window(self, train: np.ndarray) -> np.ndarray:
+        """Last window of ``train`` levels for a free run, ``(window, features)``."""
+        return self.encode(np.asarray(train)[-self.context_rows :])
+
+    def one_step_levels(self, scaled: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """Original-unit level forecasts from scaled one-step model outputs.
+
+        Args:
+            scaled: Model outputs ``(n_test, features)``.
+            previous: The real level before each forecast row ``(n_test, features)``
+                (used only for differences).
+
+        Returns:
+            Level forecasts ``(n_test, features)``.
+        """
+        values = self.inverse(scaled)
+        return np.asarray(previous) + values if self.target == "diff" else values
+
+    def rollout_levels(
+        self, scaled_path: np.ndarray, last_level: np.ndarray
+    ) -> np.ndarray:
+        """Original-unit levels of a free run ``(..., steps, features)``.
+
+        For differences the predicted changes are summed up from ``last_level``,
+        the last real level before the run.
+        """
+        values = self.inverse(scaled_path)
+        if self.target == "diff":
+            return np.asarray(last_level) + np.cumsum(values, axis=-2)
+        return values
+
+
+def previous_levels(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """The real level before each test row: ``[train[-1], test[0], ..., test[-2]]``."""
+    return np.concatenate([np.asarray(train)[-1:], np.asarray(test)[:-1]])
+
 
 def prepare_windows(
-    split: Split, window: int, scale_range: tuple[float, float] = (0.0, 1.0)
+    split: Split,
+    window: int,
+    scale_range: tuple[float, float] = (0.0, 1.0),
+    target: str = "level",
 ) -> Windows:
-    """Fit the scaler on the training rows and cut train and test windows.
+    """Fit the scaler on the training period and cut train and test windows.
 
     Args:
         split: Train and test rows in original units.
         window: Steps per window.
         scale_range: ``(low, high)`` target range of the MinMax scaler.
+        target: ``"level"`` or ``"diff"`` (model the step-to-step change).
 
     Returns:
         The :class:`Windows`; ``x_test`` has exactly one window per test row.
@@ -215,24 +291,29 @@ def prepare_windows(
         DataError: If the window is not shorter than the training data.
     """
     n_train = len(split.train)
-    if window >= n_train:
+    needed = window + (1 if target == "diff" else 0)
+    if needed >= n_train:
         raise DataError(
             f"The window ({window} rows) must be shorter than the training data "
             f"({n_train} rows); choose a smaller window or a longer training period."
         )
+    train = split.train
+    model_space = np.diff(train, axis=0) if target == "diff" else train
     scaler = MinMaxScaler(feature_range=tuple(scale_range))
-    scaler.fit(split.train)  # the training slice only: no test value leaks in
-    train_scaled = scaler.transform(split.train).astype(np.float32)
-    test_scaled = scaler.transform(split.test).astype(np.float32)
-    x_train, y_train = make_windows(train_scaled, window)
-    context = np.concatenate([train_scaled[-window:], test_scaled])
-    x_test, y_test = make_windows(context, window)
-    return Windows(
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
+    scaler.fit(model_space)  # the training period only: no test value leaks in
+    windows = Windows(
+        x_train=np.empty((0, window, train.shape[1]), np.float32),
+        y_train=np.empty((0, train.shape[1]), np.float32),
+        x_test=np.empty((0, window, train.shape[1]), np.float32),
+        y_test=np.empty((0, train.shape[1]), np.float32),
         scaler=scaler,
         split=split,
         window=window,
+        target=target,
+    )
+    x_train, y_train = make_windows(windows.encode(train), window)
+    context = np.concatenate([train[-windows.context_rows :], split.test])
+    x_test, y_test = make_windows(windows.encode(context), window)
+    return replace(
+        windows, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
     )

@@ -33,7 +33,7 @@ def test_compare_json_on_the_bundled_sample(capsys):
     for entry in result["models"].values():
         assert set(entry) >= {"rmse", "mae", "mape", "fit_seconds", "params"}
         assert entry["rmse"] > 0 and entry["params"] > 0
-    assert set(result["baseline"]) == {"persistence"}
+    assert set(result["baseline"]) == {"persistence", "linear_ar"}
     assert result["baseline"]["persistence"]["rmse"] > 0
     assert result["n_train"] == 505  # trading days in 2019 and 2020
     assert result["n_test"] == 195  # 2021-01-04 .. 2021-10-11
@@ -85,7 +85,7 @@ def test_tracks_json_with_rollout(capsys):
     gru = result["models"]["gru"]
     assert gru["euclidean"] > 0
     assert gru["rollout"]["steps"] == 50 and gru["rollout"]["euclidean"] > 0
-    assert set(result["baseline"]) == {"persistence", "constant_velocity"}
+    assert set(result["baseline"]) == {"persistence", "linear_ar", "constant_velocity"}
     assert result["baseline"]["persistence"]["euclidean"] > 0
     assert (result["n_train"], result["n_test"]) == (300, 100)
 
@@ -107,7 +107,10 @@ def test_tracks_json_with_rollout(capsys):
         ),
         (["compare", "--sample", "mastercard", "--column", "Price"], "Price"),
         (["tracks", "--sample", "fly", "--id", "Fly_99"], "Fly_99"),
-        (["tracks", "--sample", "locust", "--train-rows", "5000"], "2845 usable rows but 6000"),
+        (
+            ["tracks", "--sample", "locust", "--train-rows", "5000"],
+            "2845 usable rows but 6000 are needed (train 5000 + test 1000)",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(argv, match, capsys):
@@ -121,13 +124,105 @@ def test_bad_input_exits_2_with_one_error_line(argv, match, capsys):
 
 def test_usage_errors_are_one_line_too(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["compare"])
+        main(["compare", "--window", "ten"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(
-        "error: one of the arguments --csv --sample --ticker is required"
-    )
+    assert err.startswith("error: argument --window: invalid int value: 'ten'")
     assert "\n" not in err
+
+
+def test_a_data_source_is_required(capsys):
+    assert main(["compare"]) == 2
+    assert capsys.readouterr().err.startswith("error: a data source is needed")
+
+
+def test_presets_are_listed(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in (
+        "mastercard-lstm-vs-gru",
+        "fly-gru",
+        "stacked-lstm",
+        "stacked-simple-rnn",
+        "netflix-simple-rnn",
+    ):
+        assert name in out
+    assert "tutorial's reported test RMSE: LSTM 6.7, GRU 5.5" in out
+
+
+def test_preset_fills_settings_and_flags_override(capsys):
+    from forecasting.__main__ import build_parser, resolve_config
+    from forecasting.presets import get_preset
+
+    preset = get_preset("stacked-simple-rnn")
+    args = build_parser().parse_args(
+        ["compare", "--preset", preset.name, "--epochs", "3", "--seeds", "2"]
+    )
+    config = resolve_config(args, preset.config, preset.config.columns)
+    assert config.train.epochs == 3 and config.train.seeds == 2
+    assert config.model == preset.config.model  # 4 x 50 units, dropout 0.2
+    assert config.window == 50 and config.scale_range == (-1.0, 1.0)
+    assert config.train.optimizer == "adam" and config.columns == ("Open",)
+
+
+def test_preset_of_the_other_command_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--preset", "fly-gru"])
+    assert "invalid choice: 'fly-gru'" in capsys.readouterr().err
+
+
+def test_seeds_and_difference_target_in_json(capsys):
+    code = main(
+        [
+            "compare",
+            "--preset",
+            "mastercard-lstm-vs-gru",
+            "--models",
+            "gru",
+            "--train-years",
+            "2020",
+            "2020",
+            "--window",
+            "10",
+            "--seeds",
+            "2",
+            "--target",
+            "diff",
+            "--json",
+            *TINY,
+        ]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    gru = result["models"]["gru"]
+    assert gru["seeds"] == 2 and gru["rmse_std"] >= 0 and gru["rmse"] > 0
+    assert result["target"] == "diff"
+    assert set(result["baseline"]) == {"persistence", "linear_ar"}
+
+
+def test_fly_preset_with_transfer(capsys):
+    code = main(
+        [
+            "tracks",
+            "--preset",
+            "fly-gru",
+            "--train-rows",
+            "200",
+            "--test-rows",
+            "50",
+            "--window",
+            "10",
+            "--rollout",
+            "20",
+            "--json",
+            *TINY,
+        ]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["transfer"]["individual"] == "Fly_2"
+    assert result["transfer"]["models"]["gru"]["euclidean"] > 0
+    assert result["models"]["gru"]["rollout"]["steps"] == 20
 
 
 def test_bad_file_in_a_real_process_has_no_traceback(tmp_path):

@@ -1,7 +1,15 @@
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from forecasting.compare import apply_to, rollout_error, run_comparison
+from forecasting.compare import (
+    apply_to,
+    linear_autoregression,
+    rollout_error,
+    run_comparison,
+)
 from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
 from forecasting.data import DataError
 
@@ -13,7 +21,13 @@ def test_comparison_rows_and_alignment(price_frame, tiny_config):
     )
     assert done == ["lstm", "gru", "simple_rnn"]
     table = result.metrics
-    assert list(table.index) == ["LSTM", "GRU", "SimpleRNN", "Persistence (naive)"]
+    assert list(table.index) == [
+        "LSTM",
+        "GRU",
+        "SimpleRNN",
+        "Persistence (naive)",
+        "Linear autoregression",
+    ]
     assert list(table.columns) == [
         "rmse",
         "mae",
@@ -21,6 +35,7 @@ def test_comparison_rows_and_alignment(price_frame, tiny_config):
         "fit_seconds",
         "params",
         "epochs",
+        "seeds",
         "kind",
     ]
     assert table.loc["LSTM", "params"] > 0
@@ -35,6 +50,7 @@ def test_comparison_rows_and_alignment(price_frame, tiny_config):
         "GRU",
         "SimpleRNN",
         "Persistence (naive)",
+        "Linear autoregression",
     ]
     # The metrics are the ones of the aligned predictions, in original units.
     err = frame["GRU"] - frame["real"]
@@ -58,6 +74,7 @@ def test_tracks_comparison_with_rollout_and_transfer(track_frame):
     assert list(table.index) == [
         "GRU",
         "Persistence (naive)",
+        "Linear autoregression",
         "Constant velocity (naive)",
     ]
     assert "euclidean" in table.columns
@@ -75,7 +92,62 @@ def test_tracks_comparison_with_rollout_and_transfer(track_frame):
 
 
 def test_data_that_does_not_fit_the_config(price_frame, tiny_config):
-    from dataclasses import replace
-
     with pytest.raises(DataError, match=r"The window \(600 rows\) must be shorter"):
         run_comparison(price_frame, replace(tiny_config, window=600))
+
+
+def test_linear_autoregression_is_exact_on_a_linear_series():
+    from forecasting.windows import split_series
+
+    frame = pd.DataFrame({"v": 3.0 + 2.0 * np.arange(50)})
+    split = split_series(frame, ("v",), SplitConfig.by_rows(40, 10))
+    np.testing.assert_allclose(linear_autoregression(split, 5), split.test, rtol=1e-9)
+
+
+def test_several_seeds_give_mean_and_spread(price_frame, tiny_config):
+    config = replace(
+        tiny_config, models=("gru",), train=replace(tiny_config.train, seeds=3)
+    )
+    ticks = []
+    result = run_comparison(
+        price_frame, config, progress=lambda k, e, n, logs: ticks.append((e, n, logs))
+    )
+    run = result.runs["gru"]
+    assert run.seed_predictions.shape == (3, len(result.actual), 1)
+    assert [t.kind for t in run.trains] == ["gru"] * 3
+    assert not np.allclose(run.seed_predictions[0], run.seed_predictions[1])
+    np.testing.assert_allclose(run.predictions, run.seed_predictions.mean(axis=0))
+    # One progress bar across the seeds: epochs 1..3 of 3, tagged with the seed.
+    assert [(e, n) for e, n, _ in ticks] == [(1, 3), (2, 3), (3, 3)]
+    assert [logs["seed"] for _, _, logs in ticks] == [1.0, 2.0, 3.0]
+    row = result.metrics.loc["GRU"]
+    per_seed = [
+        float(np.sqrt(np.mean((p - result.actual) ** 2))) for p in run.seed_predictions
+    ]
+    assert row["rmse"] == pytest.approx(np.mean(per_seed))
+    assert row["rmse_std"] == pytest.approx(np.std(per_seed, ddof=1))
+    assert row["seeds"] == 3
+
+
+def test_difference_target_is_integrated_back_to_levels(price_frame, tiny_config):
+    config = replace(tiny_config, models=("lstm",), target="diff")
+    result = run_comparison(price_frame, config, rollout_steps=5)
+    windows = result.windows
+    assert windows.target == "diff"
+    # The models saw changes: the scaler was fitted on training differences.
+    diffs = np.diff(result.split.train, axis=0)
+    assert windows.scaler.data_max_[0] == pytest.approx(diffs.max())
+    # A perfect change forecast integrates back to the real levels exactly.
+    real_changes = np.diff(
+        np.concatenate([result.split.train[-1:], result.actual]), axis=0
+    )
+    previous = np.concatenate([result.split.train[-1:], result.actual[:-1]])
+    levels = windows.one_step_levels(windows.scale(real_changes), previous)
+    np.testing.assert_allclose(levels, result.actual, rtol=1e-5)
+    path = windows.rollout_levels(
+        windows.scale(real_changes[:5]), result.split.train[-1]
+    )
+    np.testing.assert_allclose(path, result.actual[:5], rtol=1e-5)
+    # And the comparison's forecasts are levels near the real ones.
+    assert result.runs["lstm"].predictions.shape == result.actual.shape
+    assert result.metrics.loc["LSTM", "mape"] < 20

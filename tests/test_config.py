@@ -86,6 +86,14 @@ def test_configs_are_frozen():
             r"scale_range must be two numbers",
         ),
         (
+            lambda: TrainConfig(seeds=0),
+            r"seeds must be an integer between 1 and 20, got 0",
+        ),
+        (
+            lambda: ExperimentConfig(target="log"),
+            r"target must be one of 'level', 'diff', got 'log'",
+        ),
+        (
             lambda: SplitConfig.by_years(2020, 2016),
             r"train_end_year must not be before train_start_year, got 2016 < 2020",
         ),
