@@ -37,6 +37,16 @@ def split_controls(data: PriceData) -> SplitConfig | None:
     """Draw the target and period widgets; return the split (or ``None``)."""
     first, last = data.years
     default_years = (max(first, last - 5), max(first, last - 1))
+    if st.session_state.get("price_data_key") != data.fingerprint():
+        # New data: start from its default column and its last five full years.
+        state.reset(
+            {
+                "price_columns": [data.default_column()],
+                "price_years": default_years,
+                "price_test_end": UNTIL_END,
+            }
+        )
+        st.session_state["price_data_key"] = data.fingerprint()
     state.restore(
         {
             "price_columns": [data.default_column()],

@@ -46,8 +46,9 @@ LOG = logging.getLogger(__name__)
 WAIT_MESSAGE = "Waiting for another session's training to finish…"
 """Shown while another browser session holds the training lock."""
 
-CALLS: dict[str, int] = {"train": 0, "transfer": 0}
-"""How often each cached function really ran (not served from the cache)."""
+CALLS: dict[str, int] = {"train": 0, "transfer": 0, "waits": 0}
+"""How often each cached function really ran (not served from the cache), and
+how often a page showed :data:`WAIT_MESSAGE` (for tests and curious teachers)."""
 
 _CALLS_LOCK = threading.Lock()
 _POLL_SECONDS = 0.2
@@ -216,6 +217,7 @@ class _ProgressBoard:
         """Update the board for one event from the training thread."""
         what = event[0]
         if what == "wait":
+            _count("waits")
             self.status.warning(WAIT_MESSAGE)
         elif what == "epoch":
             _, kind, epoch, epochs, logs = event
@@ -328,6 +330,7 @@ def transfer_with_wait(
 
     def on_event(event: Event) -> None:
         if event[0] == "wait":
+            _count("waits")
             slot.warning(WAIT_MESSAGE)
 
     with st.spinner("Forecasting the other individual…"):

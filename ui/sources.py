@@ -261,7 +261,7 @@ def _tracking_upload(name: str, content: bytes) -> core.TrackingData | None:
     default_xy = [c for c in (_find(columns, [f]) for f in core.DEFAULT_FEATURES) if c]
     if not default_xy:
         skip = {detected_id, detected_order}
-        default_xy = [c for c in columns if c not in skip][:2]
+        default_xy = [c for c in loaders.numeric_columns(content) if c not in skip][:2]
     id_options = [NO_ID, *columns]
     order_options = [FILE_ORDER, *columns]
     state.keep_choice("trk_id_column", id_options, detected_id or NO_ID)

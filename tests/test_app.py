@@ -1,0 +1,424 @@
+"""The dashboard, driven headless with Streamlit's AppTest.
+
+Models are tiny (4 units, window 5, 1 epoch) so every training takes seconds.
+Trained comparisons live in a process-wide ``st.cache_resource``, so tests that
+count trainings use a seed no other test uses.
+"""
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from forecasting.compare import BASELINE_LABELS
+from forecasting.config import MODEL_LABELS
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 240
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def tiny(at: AppTest, prefix: str, **values) -> AppTest:
+    settings = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64}
+    settings.update(values)
+    for name, value in settings.items():
+        widget = at.get_by_key(f"{prefix}_{name}")
+        widget.set_value(value)
+    return at
+
+
+def train(at: AppTest) -> AppTest:
+    at.form_submit_button[0].click()
+    return at.run(timeout=TIMEOUT)
+
+
+def metrics_tables(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe if "RMSE" in d.value.columns]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def last_record(at: AppTest, page: str):
+    runs = at.session_state["_runs"][page]
+    return next(reversed(runs.values()))
+
+
+def check_rows(at: AppTest, page: str, models: list[str]) -> pd.DataFrame:
+    """The metrics table has one row per selected model, then one per baseline."""
+    table = metrics_tables(at)[0]
+    baselines = last_record(at, page).comparison.baselines
+    labels = [MODEL_LABELS[k] for k in models]
+    assert list(table.index) == labels + [BASELINE_LABELS[k] for k in baselines]
+    assert "Persistence (naive)" in table.index
+    assert {"RMSE", "MAE", "MAPE %", "Fit time (s)", "Parameters"} <= set(table)
+    assert table.loc[labels, "Parameters"].notna().all()
+    return table
+
+
+def price_csv(with_gap: bool = False) -> bytes:
+    dates = pd.bdate_range("2019-01-01", "2020-12-31")
+    t = np.arange(len(dates))
+    close = 50 + 0.02 * t + np.sin(t / 7)
+    if with_gap:
+        close[100:103] = np.nan
+    frame = pd.DataFrame(
+        {"Date": dates.strftime("%Y-%m-%d"), "Close": close, "Volume": 1000 + t}
+    )
+    return frame.to_csv(index=False).encode()
+
+
+# --------------------------------------------------------------------------------
+# Pages render; the landing and Learn pages do not need TensorFlow
+# --------------------------------------------------------------------------------
+
+
+def test_landing_learn_and_tracking_pages_import_no_tensorflow():
+    code = textwrap.dedent(
+        """
+        import sys
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == "Price forecasting", at.title
+        at.switch_page("pages/learn.py").run()
+        assert not at.exception, at.exception
+        assert at.title[0].value.startswith("Learn"), at.title
+        assert len(at.latex) >= 4
+        at.switch_page("pages/tracking.py").run()
+        assert not at.exception, at.exception
+        loaded = sorted(
+            m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")
+        )
+        print("TF_MODULES", loaded[:5])
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, APP],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "TF_MODULES []" in result.stdout, result.stdout
+
+
+def test_price_page_defaults_are_the_tutorial_settings():
+    at = new_app()
+    no_exception(at)
+    assert not errors(at)
+    assert at.multiselect(key="price_columns").value == ["High"]
+    assert at.slider(key="price_years").value == (2016, 2020)
+    assert at.multiselect(key="price_models").value == ["lstm", "gru", "simple_rnn"]
+    values = {
+        name: at.get_by_key(f"price_{name}").value
+        for name in ("window", "units", "epochs", "batch_size", "seed")
+    }
+    assert values == {
+        "window": 60,
+        "units": 125,
+        "epochs": 50,
+        "batch_size": 32,
+        "seed": 455,
+    }
+    assert at.selectbox(key="price_optimizer").value == "rmsprop"
+    assert at.number_input(key="price_learning_rate").value == pytest.approx(0.001)
+    assert any("Estimated training time" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 1  # the series with its split
+
+
+# --------------------------------------------------------------------------------
+# Price page
+# --------------------------------------------------------------------------------
+
+
+def test_price_sample_trains_and_same_settings_do_not_retrain():
+    from ui import runner
+
+    at = new_app()
+    at.slider(key="price_years").set_value((2020, 2020))
+    tiny(at, "price", seed=1001)
+    before = runner.CALLS["train"]
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    assert runner.CALLS["train"] == before + 1
+    check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
+    assert len(at.get("plotly_chart")) == 4  # series, forecast, residuals, loss
+    assert len(at.download_button) == 2 + 3  # predictions, metrics, 3 models
+
+    train(at)  # same settings again: served from the cache
+    no_exception(at)
+    assert runner.CALLS["train"] == before + 1
+    assert any("shown from the cache" in c.value for c in at.caption)
+    check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
+
+    at.slider(key="price_view_context").set_value(50).run()  # display option
+    assert runner.CALLS["train"] == before + 1
+    assert len(metrics_tables(at)) == 1
+
+    at.multiselect(key="price_models").set_value(["gru"])
+    train(at)  # other settings train once ...
+    assert runner.CALLS["train"] == before + 2
+    check_rows(at, "price", ["gru"])
+    at.multiselect(key="price_models").set_value(["lstm", "gru", "simple_rnn"])
+    train(at)  # ... and going back to earlier ones is instant
+    assert runner.CALLS["train"] == before + 2
+    check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
+    assert not errors(at)
+
+
+def test_results_survive_navigation_and_feed_the_learn_page():
+    at = new_app()
+    at.slider(key="price_years").set_value((2020, 2020))
+    at.multiselect(key="price_models").set_value(["gru"])
+    tiny(at, "price", seed=1101, units=5)
+    train(at)
+    check_rows(at, "price", ["gru"])
+
+    at.switch_page("pages/learn.py").run()
+    no_exception(at)
+    learn_tables = [d.value for d in at.dataframe if "RMSE vs real" in d.value]
+    assert list(learn_tables[0].index) == ["GRU", "Persistence (naive)"]
+
+    at.switch_page("pages/price.py").run()
+    no_exception(at)
+    assert at.number_input(key="price_units").value == 5  # settings kept
+    assert at.slider(key="price_years").value == (2020, 2020)
+    check_rows(at, "price", ["gru"])  # results kept, shown as current
+    assert not at.info or all("These results are for" not in i.value for i in at.info)
+
+
+def test_csv_upload_trains_one_model_on_two_columns():
+    at = new_app()
+    at.radio(key="price_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="price_upload").set_value(
+        ("prices.csv", price_csv(), "text/csv")
+    )
+    at.run()
+    no_exception(at)
+    assert not errors(at)
+    assert at.multiselect(key="price_columns").value == ["Close"]
+    assert at.slider(key="price_years").value == (2019, 2019)
+    at.multiselect(key="price_columns").set_value(["Close", "Volume"])
+    at.multiselect(key="price_models").set_value(["simple_rnn"])
+    tiny(at, "price", seed=1201)
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    check_rows(at, "price", ["simple_rnn"])
+    record = last_record(at, "price")
+    assert record.comparison.config.columns == ("Close", "Volume")
+    assert record.data_label == "prices.csv"
+    assert at.selectbox(key="price_view_column").value == "Close"
+
+
+def test_gaps_in_an_upload_are_filled_and_reported():
+    at = new_app()
+    at.radio(key="price_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="price_upload").set_value(
+        ("gaps.csv", price_csv(with_gap=True), "text/csv")
+    )
+    at.run()
+    no_exception(at)
+    assert not errors(at)
+    assert any("3 missing values" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary", b"", b"just one line of text"],
+)
+def test_bad_upload_shows_an_error_and_the_page_stays_usable(content):
+    at = new_app()
+    at.radio(key="price_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="price_upload").set_value(("bad.csv", content, "text/csv"))
+    at.run()
+    no_exception(at)
+    assert len(errors(at)) == 1
+    assert errors(at)[0].endswith(".")
+    train(at)  # the form still works and says what is missing
+    no_exception(at)
+    assert any("No data is loaded" in e for e in errors(at))
+
+
+def test_bad_settings_show_one_sentence_errors():
+    at = new_app()
+    at.slider(key="price_years").set_value((2021, 2021)).run()
+    assert any("No rows are left to test on after 2021" in e for e in errors(at))
+
+    at.slider(key="price_years").set_value((2020, 2020))
+    tiny(at, "price", window=600)
+    train(at)
+    no_exception(at)
+    assert any("window (600 rows) must be shorter" in e for e in errors(at))
+
+    tiny(at, "price")
+    at.multiselect(key="price_models").set_value([])
+    train(at)
+    no_exception(at)
+    assert any("No model is selected" in e for e in errors(at))
+
+    at.multiselect(key="price_columns").set_value([]).run()
+    no_exception(at)
+    assert any("No column is chosen" in e for e in errors(at))
+
+
+def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNN_FORECAST_CACHE", str(tmp_path))
+    at = new_app()
+    at.radio(key="price_source").set_value("Yahoo Finance ticker").run()
+    at.text_input(key="price_symbol").set_value("ZZZQX")
+    at.button(key="price_download").click().run(timeout=120)
+    no_exception(at)
+    assert any("Yahoo Finance" in e for e in errors(at))
+    assert at.form_submit_button  # the rest of the page is still there
+
+
+def test_two_sessions_training_at_once_both_finish():
+    from ui import runner
+
+    results: dict[int, AppTest] = {}
+
+    def session(seed: int) -> None:
+        at = new_app()
+        at.slider(key="price_years").set_value((2020, 2020))
+        # AppTest keeps multiselect formatters in a registry that two AppTests in
+        # parallel threads can trip over, so set this one through session state.
+        at.session_state["price_models"] = ["gru", "simple_rnn"]
+        tiny(at, "price", seed=seed, epochs=2)
+        results[seed] = train(at)
+
+    waits = runner.CALLS["waits"]
+    threads = [threading.Thread(target=session, args=(s,)) for s in (1301, 1302)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [1301, 1302]
+    for at in results.values():
+        no_exception(at)
+        assert not errors(at)
+        check_rows(at, "price", ["gru", "simple_rnn"])
+    assert runner.CALLS["waits"] > waits  # one session said it was waiting
+
+
+# --------------------------------------------------------------------------------
+# Tracking page
+# --------------------------------------------------------------------------------
+
+
+def tracking_app() -> AppTest:
+    at = new_app()
+    return at.switch_page("pages/tracking.py").run()
+
+
+def test_tracking_sample_with_id_selection_free_run_and_transfer():
+    from ui import runner
+
+    at = tracking_app()
+    no_exception(at)
+    assert at.multiselect(key="trk_models").value == ["gru"]
+    assert at.multiselect(key="trk_columns").value == ["X", "Y"]
+    options = at.selectbox(key="trk_individual").options
+    assert options[0] == "Fly_1 (16,404 rows)"
+    at.selectbox(key="trk_individual").set_value("Fly_2")
+    at.number_input(key="trk_train_rows").set_value(300)
+    at.number_input(key="trk_test_rows").set_value(100)
+    tiny(at, "trk", seed=1401, rollout=50)
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    table = check_rows(at, "tracking", ["gru"])
+    assert {"Mean distance", "Free-run distance"} <= set(table)
+    record = last_record(at, "tracking")
+    assert record.extras["individual"] == "Fly_2"
+    assert record.comparison.runs["gru"].rollout.shape == (50, 2)
+    assert "Fly_2" in record.data_label
+
+    at.selectbox(key="trk_other").set_value("Fly_3")
+    at.button(key="trk_apply").click().run(timeout=TIMEOUT)
+    no_exception(at)
+    assert not errors(at)
+    tables = metrics_tables(at)
+    assert len(tables) == 2
+    assert list(tables[1].index) == list(table.index)
+    assert runner.CALLS["transfer"] >= 1
+
+
+def test_tracking_individual_with_too_few_rows_shows_an_error():
+    at = tracking_app()
+    at.selectbox(key="trk_sample").set_value("locust").run()
+    no_exception(at)
+    at.number_input(key="trk_train_rows").set_value(2500)
+    at.number_input(key="trk_test_rows").set_value(1000).run()
+    no_exception(at)
+    assert any("2845 usable rows but 3500 are needed" in e for e in errors(at))
+    train(at)
+    no_exception(at)
+    assert any("do not fit together" in e for e in errors(at))
+
+
+def test_tracking_upload_where_the_id_column_must_be_chosen():
+    rows = []
+    for animal, phase in (("ant-a", 0.0), ("ant-b", 1.0)):
+        for step in range(120):
+            angle = step / 10 + phase
+            rows.append((animal, step, 10 + 5 * np.cos(angle), 5 * np.sin(angle)))
+    content = pd.DataFrame(rows, columns=["animal_name", "step", "x_pos", "y_pos"])
+    at = tracking_app()
+    at.radio(key="trk_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="trk_upload").set_value(
+        ("ants.csv", content.to_csv(index=False).encode(), "text/csv")
+    )
+    at.run()
+    no_exception(at)
+    assert any("No ID column was recognised" in w.value for w in at.warning)
+    assert at.multiselect(key="trk_features").value == ["x_pos", "y_pos"]
+    at.selectbox(key="trk_id_column").set_value("animal_name").run()
+    no_exception(at)
+    assert at.selectbox(key="trk_individual").options == [
+        "ant-a (120 rows)",
+        "ant-b (120 rows)",
+    ]
+    at.number_input(key="trk_train_rows").set_value(80)
+    at.number_input(key="trk_test_rows").set_value(30)
+    tiny(at, "trk", seed=1501, rollout=10)
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    check_rows(at, "tracking", ["gru"])
+
+
+# --------------------------------------------------------------------------------
+# Learn page
+# --------------------------------------------------------------------------------
+
+
+def test_learn_page_counts_match_keras():
+    at = new_app().switch_page("pages/learn.py").run()
+    no_exception(at)
+    at.number_input(key="learn_units").set_value(8).run()
+    counts = at.dataframe[0].value["parameters"].to_dict()
+    assert counts == {"LSTM": 329, "GRU": 273, "SimpleRNN": 89}
+    at.button(key="learn_check").click().run(timeout=TIMEOUT)
+    no_exception(at)
+    labels = [e.label for e in at.expander]
+    assert sum("✅" in label for label in labels) == 3, labels
