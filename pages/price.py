@@ -7,13 +7,16 @@ is pressed; everything else redraws from the session's results.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
+from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData
+from forecasting.presets import Preset
 from forecasting.windows import Split, prepare_windows, split_series
-from ui import results, runner, sources, state, widgets
+from ui import loaders, results, runner, sources, state, widgets
 
 PAGE = "price"
 UNTIL_END = "until the end of the data"
@@ -169,30 +172,41 @@ state.restore(widgets.defaults("price", MODEL_KINDS))
 n_train = len(split.train) if split is not None else 1260
 
 
-def hint(preset: dict) -> str:
-    """Estimated time of a preset with all three models on this split."""
-    cfg_model, cfg_train = widgets.preset_configs(preset)
-    seconds = widgets.estimate_seconds(
-        MODEL_KINDS, n_train - preset["window"], preset["window"], cfg_model, cfg_train
-    )
-    return f"{widgets.describe_seconds(seconds)} for all three models"
+def preset_values(preset: Preset) -> dict[str, Any]:
+    """The data and split widgets' values for a tutorial experiment."""
+    cfg = preset.config
+    sample = loaders.sample(preset.sample)
+    values: dict[str, Any] = {
+        "price_source": sources.PRICE_SOURCES[0],
+        "price_sample": preset.sample,
+        "price_columns": list(cfg.columns),
+        "price_data_key": sample.fingerprint(),
+    }
+    if cfg.split.method == "years":
+        values["price_method"] = SPLIT_METHODS[0]
+        values["price_years"] = (cfg.split.train_start_year, cfg.split.train_end_year)
+        values["price_test_end"] = cfg.split.test_end_year or UNTIL_END
+    else:
+        values["price_method"] = SPLIT_METHODS[1]
+        values["price_fraction"] = cfg.split.train_fraction
+    return values
 
 
-widgets.preset_buttons("price", hint(widgets.QUICK), hint(widgets.TUTORIAL))
+def preset_hint(config: ExperimentConfig) -> str:
+    """Estimated training time of a preset's settings."""
+    labels = ", ".join(MODEL_LABELS[k] for k in config.models)
+    return f"{widgets.estimate_text(config.models, n_train, config)} for {labels}"
+
+
+widgets.preset_picker("price", "compare", preset_values, preset_hint)
 with st.form("price_form", border=True):
     max_window = len(frame) - 2 if frame is not None else 1000
     choices = widgets.training_controls("price", max_window)
-    if choices.model is not None and choices.train is not None and choices.models:
-        seconds = widgets.estimate_seconds(
-            choices.models,
-            n_train - choices.window,
-            choices.window,
-            choices.model,
-            choices.train,
-        )
+    if not choices.error:
         st.caption(
-            f"⏱ Estimated training time: **{widgets.describe_seconds(seconds)}** on "
-            "a 2-core laptop CPU (the first run after starting the app also loads "
+            "⏱ Estimated training time: "
+            f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
+            "2-core laptop CPU (the first run after starting the app also loads "
             "TensorFlow, about 10 s). Results are kept: training the same settings "
             "again is instant."
         )
@@ -202,22 +216,15 @@ with st.form("price_form", border=True):
 state.remember(widgets.keys("price"))
 
 config: ExperimentConfig | None = None
-if choices.model is not None and choices.train is not None and choices.models:
+if not choices.error and columns and split_config is not None:
     try:
-        config = ExperimentConfig(
-            columns=columns or ("High",),
-            split=split_config or SplitConfig(),
-            window=choices.window,
-            models=choices.models,
-            model=choices.model,
-            train=choices.train,
-        )
+        config = choices.experiment(columns, split_config)
     except ValueError as err:
         if submitted:
             st.error(str(err))
 key = (
     runner.cache_key(data.fingerprint(), config, 0, False)
-    if data is not None and config is not None and columns
+    if data is not None and config is not None
     else None
 )
 
@@ -237,7 +244,8 @@ if submitted:
         )
     else:
         try:
-            prepare_windows(split, config.window)  # checks the window before training
+            # Check the window against the data before starting a training.
+            prepare_windows(split, config.window, config.scale_range, config.target)
             comparison, seconds = runner.train_with_progress(
                 data.fingerprint(), frame, config, test=split.test
             )
@@ -254,6 +262,7 @@ if submitted:
                     data_label=sources.data_label(data.name),
                     summary=widgets.summary(config),
                     seconds=seconds,
+                    extras={"preset": widgets.matching_preset(config, data.name)},
                 ),
             )
 

@@ -7,14 +7,17 @@ is pressed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import ExperimentConfig, SplitConfig
+from forecasting.config import MODEL_LABELS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData
+from forecasting.presets import Preset
 from forecasting.windows import Split, prepare_windows, split_series
-from ui import results, runner, sources, state, widgets
+from ui import loaders, results, runner, sources, state, widgets
 
 PAGE = "tracking"
 
@@ -162,16 +165,33 @@ state.restore({**widgets.defaults("trk", ("gru",)), "trk_rollout": 1000})
 n_train = len(split.train) if split is not None else 2000
 
 
-def hint(preset: dict) -> str:
-    """Estimated time of a preset with one GRU on these rows."""
-    cfg_model, cfg_train = widgets.preset_configs(preset)
-    seconds = widgets.estimate_seconds(
-        ("gru",), n_train - preset["window"], preset["window"], cfg_model, cfg_train
-    )
-    return f"{widgets.describe_seconds(seconds)} for one GRU"
+def preset_values(preset: Preset) -> dict[str, Any]:
+    """The data, individual and row widgets' values for a tutorial experiment."""
+    cfg = preset.config
+    sample = loaders.sample(preset.sample)
+    values: dict[str, Any] = {
+        "trk_source": sources.TRACK_SOURCES[0],
+        "trk_sample": preset.sample,
+        "trk_data_key": sample.fingerprint(),
+        "trk_individual": preset.individual or sample.ids()[0],
+        "trk_columns": list(cfg.columns),
+        "trk_train_rows": cfg.split.train_rows,
+        "trk_test_rows": cfg.split.test_rows,
+        "trk_rollout": preset.rollout,
+    }
+    if preset.transfer_to:
+        values["trk_other"] = preset.transfer_to
+    return values
 
 
-widgets.preset_buttons("trk", hint(widgets.QUICK), hint(widgets.TUTORIAL))
+def preset_hint(config: ExperimentConfig) -> str:
+    """Estimated training time of a preset's settings."""
+    labels = ", ".join(MODEL_LABELS[k] for k in config.models)
+    rows = config.split.train_rows
+    return f"{widgets.estimate_text(config.models, rows, config)} for {labels}"
+
+
+widgets.preset_picker("trk", "tracks", preset_values, preset_hint)
 with st.form("trk_form", border=True):
     max_window = max(2, n_train - 1)
     choices = widgets.training_controls("trk", max_window)
@@ -184,17 +204,11 @@ with st.form("trk_form", border=True):
         help="After training, also forecast this many steps from the end of the "
         "training rows, feeding each prediction back in. 0 turns it off.",
     )
-    if choices.model is not None and choices.train is not None and choices.models:
-        seconds = widgets.estimate_seconds(
-            choices.models,
-            n_train - choices.window,
-            choices.window,
-            choices.model,
-            choices.train,
-        )
+    if not choices.error:
         st.caption(
-            f"⏱ Estimated training time: **{widgets.describe_seconds(seconds)}** on "
-            "a 2-core laptop CPU (the first run after starting the app also loads "
+            "⏱ Estimated training time: "
+            f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
+            "2-core laptop CPU (the first run after starting the app also loads "
             "TensorFlow, about 10 s). Training the same settings again is instant."
         )
     submitted = st.form_submit_button(
@@ -204,23 +218,16 @@ state.remember([*widgets.keys("trk"), "trk_rollout"])
 rollout = int(rollout)
 
 config: ExperimentConfig | None = None
-if choices.model is not None and choices.train is not None and choices.models:
+if not choices.error and columns and split_config is not None:
     try:
-        config = ExperimentConfig(
-            columns=columns or ("X", "Y"),
-            split=split_config or SplitConfig.by_rows(2000, 1000),
-            window=choices.window,
-            models=choices.models,
-            model=choices.model,
-            train=choices.train,
-        )
+        config = choices.experiment(columns, split_config)
     except ValueError as err:
         if submitted:
             st.error(str(err))
 data_key = f"{data.fingerprint()}:{individual}" if data is not None else None
 key = (
     runner.cache_key(data_key, config, rollout, True)
-    if data_key and config is not None and columns
+    if data_key and config is not None
     else None
 )
 
@@ -236,7 +243,8 @@ if submitted:
         )
     else:
         try:
-            prepare_windows(split, config.window)  # checks the window before training
+            # Check the window against the data before starting a training.
+            prepare_windows(split, config.window, config.scale_range, config.target)
             comparison, seconds = runner.train_with_progress(
                 data_key,
                 frame,
@@ -262,6 +270,9 @@ if submitted:
                     extras={
                         "individual": individual,
                         "data_key": data.fingerprint(),
+                        "preset": widgets.matching_preset(
+                            config, data.name, individual
+                        ),
                     },
                 ),
             )

@@ -422,3 +422,60 @@ def test_learn_page_counts_match_keras():
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert sum("✅" in label for label in labels) == 3, labels
+
+
+# --------------------------------------------------------------------------------
+# Tutorial presets, seeds and the difference target
+# --------------------------------------------------------------------------------
+
+
+def test_tutorial_preset_fills_every_setting():
+    from forecasting.presets import PRESETS
+
+    at = new_app()
+    at.selectbox(key="price_preset").set_value("stacked-simple-rnn")
+    at.button(key="price_preset_use").click().run()
+    no_exception(at)
+    assert not errors(at)
+    preset = PRESETS["stacked-simple-rnn"].config
+    assert at.multiselect(key="price_columns").value == ["Open"]
+    assert at.slider(key="price_years").value == (2016, 2020)
+    assert at.multiselect(key="price_models").value == ["simple_rnn"]
+    assert at.number_input(key="price_units").value == 50
+    assert at.number_input(key="price_layers").value == 4
+    assert at.slider(key="price_dropout").value == pytest.approx(0.2)
+    assert at.selectbox(key="price_optimizer").value == "adam"
+    assert at.number_input(key="price_window").value == preset.window
+    assert at.selectbox(key="price_scale").value == "-1 to 1"
+    at.button(key="price_preset_quick").click().run()
+    assert at.number_input(key="price_units").value == 32
+    assert at.number_input(key="price_epochs").value == 10
+    assert at.number_input(key="price_layers").value == 4  # the rest is kept
+
+
+def test_tracking_preset_selects_the_fly_and_free_run():
+    at = tracking_app()
+    at.radio(key="trk_source").set_value("Upload a CSV").run()
+    at.button(key="trk_preset_use").click().run()
+    no_exception(at)
+    assert at.radio(key="trk_source").value == "Bundled sample"
+    assert at.selectbox(key="trk_individual").value == "Fly_1"
+    assert at.number_input(key="trk_train_rows").value == 2000
+    assert at.number_input(key="trk_rollout").value == 1000
+    assert at.multiselect(key="trk_models").value == ["gru"]
+
+
+def test_several_seeds_and_difference_target_train():
+    at = new_app()
+    at.slider(key="price_years").set_value((2020, 2020))
+    at.multiselect(key="price_models").set_value(["gru"])
+    at.radio(key="price_target").set_value("diff")
+    tiny(at, "price", seed=1601, seeds=2)
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    table = check_rows(at, "price", ["gru"])
+    assert {"RMSE sd", "Seeds"} <= set(table)
+    assert table.loc["GRU", "Seeds"] == 2
+    config = last_record(at, "price").comparison.config
+    assert config.target == "diff" and config.train.seeds == 2

@@ -163,10 +163,15 @@ def downloads(record: RunRecord, index_label: str) -> None:
         icon=":material/download:",
         width="stretch",
     )
+    config = comparison.config
+    low, high = config.scale_range
+    what = "step-to-step changes" if config.target == "diff" else "values"
+    seeds = " (the first seed's model)" if config.train.seeds > 1 else ""
     st.caption(
-        "Trained models as Keras files (load with `keras.models.load_model`). "
-        "They expect scaled windows: values mapped to 0..1 with the training "
-        "period's minimum and maximum."
+        f"Trained models as Keras files{seeds}; load with "
+        "`keras.models.load_model`. Each expects windows of "
+        f"{config.window} scaled {what}: the training period's minimum and maximum "
+        f"mapped to {low:g}..{high:g}."
     )
     columns = st.columns(max(len(comparison.runs), 1))
     for column, run in zip(columns, comparison.runs.values(), strict=False):
@@ -209,6 +214,27 @@ def loss_tab(comparison: Comparison) -> None:
     st.caption(note)
 
 
+def tutorial_note(record: RunRecord) -> None:
+    """Say which tutorial experiment these settings are, and what it reported."""
+    preset = record.extras.get("preset")
+    if preset is None:
+        return
+    table = record.comparison.metrics
+    parts = []
+    for kind, value in preset.reported.items():
+        label = MODEL_LABELS[kind]
+        if label in table.index:
+            parts.append(f"{label} {value:.2f} (here {table.loc[label, 'rmse']:.2f})")
+    text = f"These are the settings of the tutorial experiment *{preset.title}*."
+    if parts:
+        text += (
+            f" The tutorial reported a test RMSE of {', '.join(parts)}. Small "
+            "differences are normal: library versions and random starting weights "
+            "differ; try several seeds to see the spread."
+        )
+    st.info(text)
+
+
 def header(record: RunRecord, current: bool, button: str) -> None:
     """Results heading: what was trained, how long it took, and if it is stale."""
     st.subheader("Results")
@@ -232,6 +258,7 @@ def price_results(record: RunRecord, current: bool) -> None:
     columns = list(split.columns)
     header(record, current, "Train models")
     show_metrics(comparison.metrics)
+    tutorial_note(record)
     state.restore({"price_view_context": 120})
     state.keep_choice("price_view_column", columns, columns[0])
     state.keep_number("price_view_context", 0, len(split.train), 120)
@@ -315,6 +342,7 @@ def tracking_results(
     header(record, current, "Train models")
     rollout = rollout_error(comparison)
     show_metrics(comparison.metrics, rollout)
+    tutorial_note(record)
     if rollout:
         st.caption(
             f"Free-run distance: mean distance of the free run "

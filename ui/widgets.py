@@ -3,12 +3,14 @@
 The controls live inside the page's ``st.form``, so moving a slider changes
 nothing until the student presses the form's *Train* button. Each widget has a
 key ``"<prefix>_<name>"``; :data:`TUTORIAL` holds the defaults (the original
-tutorial's settings) and :data:`QUICK` a fast classroom preset.
+tutorial's settings). Above the form, :func:`preset_picker` fills every setting
+from one of the tutorial experiments in :mod:`forecasting.presets`, and a *Quick
+demo* button shrinks the current settings to :data:`QUICK` units and epochs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,10 @@ from forecasting.config import (
     OPTIMIZERS,
     ExperimentConfig,
     ModelConfig,
+    SplitConfig,
     TrainConfig,
 )
+from forecasting.presets import PRESETS, Preset
 from ui import state
 
 TUTORIAL: dict[str, Any] = {
@@ -36,11 +40,22 @@ TUTORIAL: dict[str, Any] = {
     "seed": 455,
     "early_stopping": False,
     "patience": 5,
+    "seeds": 1,
+    "target": "level",
+    "scale": "0 to 1",
 }
 """The original tutorial's settings (the defaults)."""
 
-QUICK: dict[str, Any] = {**TUTORIAL, "units": 32, "epochs": 10}
-"""A fast preset for a live demo: smaller layers and fewer epochs."""
+QUICK: dict[str, Any] = {"units": 32, "epochs": 10}
+"""What the *Quick demo* button changes: smaller layers and fewer epochs."""
+
+SCALES: dict[str, tuple[float, float]] = {"0 to 1": (0.0, 1.0), "-1 to 1": (-1.0, 1.0)}
+"""Ranges the MinMax scaler can map the training values to."""
+
+TARGET_LABELS = {
+    "level": "the values themselves (level)",
+    "diff": "the change from one step to the next (difference)",
+}
 
 OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
@@ -67,6 +82,8 @@ class TrainingChoices:
         model: Architecture (may be ``None`` if the values were invalid).
         train: Fitting settings (may be ``None`` if the values were invalid).
         error: Why the settings cannot be used, or ``None``.
+        target: ``"level"`` or ``"diff"``.
+        scale_range: ``(low, high)`` of the scaler.
     """
 
     models: tuple[str, ...]
@@ -74,6 +91,29 @@ class TrainingChoices:
     model: ModelConfig | None
     train: TrainConfig | None
     error: str | None = None
+    target: str = "level"
+    scale_range: tuple[float, float] = (0.0, 1.0)
+
+    def experiment(
+        self, columns: tuple[str, ...], split: SplitConfig
+    ) -> ExperimentConfig:
+        """The full config for these columns and split.
+
+        Raises:
+            ValueError: If the choices are incomplete or invalid.
+        """
+        if self.error or self.model is None or self.train is None:
+            raise ValueError(self.error or "The settings are incomplete.")
+        return ExperimentConfig(
+            columns=columns,
+            split=split,
+            window=self.window,
+            scale_range=self.scale_range,
+            models=self.models,
+            model=self.model,
+            train=self.train,
+            target=self.target,
+        )
 
 
 def defaults(prefix: str, models: Sequence[str]) -> dict[str, Any]:
@@ -88,29 +128,99 @@ def keys(prefix: str) -> list[str]:
     return [f"{prefix}_{k}" for k in (*TUTORIAL, "models")]
 
 
-def _apply_preset(prefix: str, preset: dict[str, Any]) -> None:
-    state.reset({f"{prefix}_{k}": v for k, v in preset.items()})
+def estimate_text(models: Sequence[str], n_train: int, config_or_choices: Any) -> str:
+    """``"about 2.6 min"`` for a config (or choices) on ``n_train`` training rows."""
+    window = config_or_choices.window
+    return describe_seconds(
+        estimate_seconds(
+            models,
+            n_train - window,
+            window,
+            config_or_choices.model,
+            config_or_choices.train,
+        )
+    )
 
 
-def preset_buttons(prefix: str, quick_hint: str, tutorial_hint: str) -> None:
-    """Two buttons that fill the form with the quick or the tutorial settings."""
-    left, right, _ = st.columns([1, 1, 2])
-    left.button(
-        "Quick demo settings",
+def form_values(prefix: str, config: ExperimentConfig) -> dict[str, Any]:
+    """Widget values (by key) that reproduce a config's window, model and training."""
+    model, train = config.model, config.train
+    scale = next(
+        (name for name, pair in SCALES.items() if pair == config.scale_range),
+        TUTORIAL["scale"],
+    )
+    values = {
+        "window": config.window,
+        "models": list(config.models),
+        "units": model.units,
+        "layers": model.layers,
+        "dropout": model.dropout,
+        "optimizer": train.optimizer,
+        "learning_rate": train.learning_rate,
+        "epochs": train.epochs,
+        "batch_size": train.batch_size,
+        "seed": train.seed,
+        "early_stopping": train.early_stopping,
+        "patience": train.patience,
+        "seeds": train.seeds,
+        "target": config.target,
+        "scale": scale,
+    }
+    return {f"{prefix}_{k}": v for k, v in values.items()}
+
+
+def _apply_preset(prefix: str, page_values: Callable[[Preset], dict[str, Any]]) -> None:
+    preset = PRESETS[st.session_state[f"{prefix}_preset"]]
+    state.reset({**page_values(preset), **form_values(prefix, preset.config)})
+
+
+def _apply_quick(prefix: str) -> None:
+    state.reset({f"{prefix}_{k}": v for k, v in QUICK.items()})
+
+
+def preset_picker(
+    prefix: str,
+    command: str,
+    page_values: Callable[[Preset], dict[str, Any]],
+    hint: Callable[[ExperimentConfig], str],
+) -> None:
+    """Offer the tutorial experiments of a page and a quick-demo button.
+
+    Args:
+        prefix: Widget key prefix of the page.
+        command: ``"compare"`` (prices) or ``"tracks"``: which presets to offer.
+        page_values: Preset -> the page's own widget values (data, split, ...).
+        hint: Config -> estimated training time, shown under the story.
+    """
+    names = [name for name, p in PRESETS.items() if p.command == command]
+    state.restore({f"{prefix}_preset": names[0]})
+    state.keep_choice(f"{prefix}_preset", names, names[0])
+    choose, use, quick = st.columns([4, 1, 1], vertical_alignment="bottom")
+    name = choose.selectbox(
+        "Start from a tutorial experiment",
+        names,
+        key=f"{prefix}_preset",
+        format_func=lambda n: PRESETS[n].title,
+    )
+    state.remember([f"{prefix}_preset"])
+    preset = PRESETS[name]
+    use.button(
+        "Use these settings",
+        key=f"{prefix}_preset_use",
+        on_click=_apply_preset,
+        args=(prefix, page_values),
+        help="Fill in the data and every setting below from this experiment.",
+        width="stretch",
+    )
+    quick.button(
+        "Quick demo",
         key=f"{prefix}_preset_quick",
-        help=f"32 units, 10 epochs: {quick_hint}.",
-        on_click=_apply_preset,
-        args=(prefix, QUICK),
+        on_click=_apply_quick,
+        args=(prefix,),
+        help="Keep the settings but use 32 units and 10 epochs, for a fast demo.",
         width="stretch",
     )
-    right.button(
-        "Tutorial settings",
-        key=f"{prefix}_preset_tutorial",
-        help=f"The original tutorial: 125 units, 50 epochs: {tutorial_hint}.",
-        on_click=_apply_preset,
-        args=(prefix, TUTORIAL),
-        width="stretch",
-    )
+    st.caption(f"{preset.story} ({hint(preset.config)} with these settings.)")
 
 
 def training_controls(prefix: str, max_window: int) -> TrainingChoices:
@@ -128,6 +238,9 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
     state.keep_number(k + "window", 2, max(2, max_window), TUTORIAL["window"])
     state.keep_choice(k + "batch_size", BATCH_SIZES, TUTORIAL["batch_size"])
     state.keep_choice(k + "optimizer", OPTIMIZERS, TUTORIAL["optimizer"])
+    state.keep_choice(k + "scale", list(SCALES), TUTORIAL["scale"])
+    state.keep_choice(k + "target", list(TARGET_LABELS), TUTORIAL["target"])
+    state.keep_number(k + "seeds", 1, 20, 1)
     models_col, train_col, input_col = st.columns(3)
     with models_col:
         st.markdown("**Models**")
@@ -216,6 +329,32 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
             key=k + "patience",
             help="Epochs without improvement before early stopping stops.",
         )
+        seeds = st.number_input(
+            "Seeds (repeats per model)",
+            min_value=1,
+            max_value=20,
+            step=1,
+            key=k + "seeds",
+            help="Train each model this many times (seed, seed+1, ...): the table "
+            "shows the mean error and its spread (sd); charts show the mean "
+            "forecast. Takes proportionally longer.",
+        )
+    target_col, scale_col = st.columns([2, 1])
+    target = target_col.radio(
+        "The models learn",
+        list(TARGET_LABELS),
+        key=k + "target",
+        format_func=TARGET_LABELS.get,
+        horizontal=True,
+        help="With the difference, a model predicts how much the value changes; "
+        "the forecast is the last real value plus that change.",
+    )
+    scale = scale_col.selectbox(
+        "Scale values to",
+        list(SCALES),
+        key=k + "scale",
+        help="The training period's minimum and maximum are mapped to this range.",
+    )
     chosen = tuple(kind for kind in MODEL_KINDS if kind in models)
     try:
         model = ModelConfig(
@@ -229,11 +368,14 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
             seed=int(seed),
             early_stopping=bool(early),
             patience=int(patience),
+            seeds=int(seeds),
         )
     except ValueError as err:
         return TrainingChoices(chosen, int(window), None, None, str(err))
     error = None if chosen else NO_MODELS_MESSAGE
-    return TrainingChoices(chosen, int(window), model, train, error)
+    return TrainingChoices(
+        chosen, int(window), model, train, error, target, SCALES[scale]
+    )
 
 
 def estimate_seconds(
@@ -261,7 +403,7 @@ def estimate_seconds(
         per_batch = _PER_EPOCH_BASE[kind] * 32 / train.batch_size
         work = _PER_EPOCH_UNITS2[kind] * model.units**2 * model.layers
         total += _COMPILE_SECONDS + train.epochs * steps * (per_batch + work)
-    return total
+    return total * train.seeds
 
 
 def describe_seconds(seconds: float) -> str:
@@ -272,23 +414,6 @@ def describe_seconds(seconds: float) -> str:
     if minutes < 10:
         return f"about {minutes:.1f} min".replace(".0 min", " min")
     return f"about {minutes:.0f} min"
-
-
-def preset_configs(preset: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
-    """The architecture and fitting settings of a preset such as :data:`QUICK`."""
-    model = ModelConfig(
-        units=preset["units"], layers=preset["layers"], dropout=preset["dropout"]
-    )
-    train = TrainConfig(
-        optimizer=preset["optimizer"],
-        learning_rate=preset["learning_rate"],
-        epochs=preset["epochs"],
-        batch_size=preset["batch_size"],
-        seed=preset["seed"],
-        early_stopping=preset["early_stopping"],
-        patience=preset["patience"],
-    )
-    return model, train
 
 
 def summary(config: ExperimentConfig, split_text: str | None = None) -> str:
@@ -312,4 +437,22 @@ def summary(config: ExperimentConfig, split_text: str | None = None) -> str:
         parts.append(f"dropout {model.dropout:g}")
     if train.early_stopping:
         parts.append(f"early stopping (patience {train.patience})")
+    if train.seeds > 1:
+        parts.append(f"{train.seeds} seeds")
+    if config.target == "diff":
+        parts.append("learns differences")
+    if config.scale_range != (0.0, 1.0):
+        low, high = config.scale_range
+        parts.append(f"scaled to {low:g}..{high:g}")
     return " · ".join(parts)
+
+
+def matching_preset(
+    config: ExperimentConfig, sample: str, individual: str | None = None
+) -> Preset | None:
+    """The tutorial experiment with exactly these settings and data, if any."""
+    for preset in PRESETS.values():
+        same_data = preset.sample == sample and preset.individual == individual
+        if same_data and preset.config == config:
+            return preset
+    return None
