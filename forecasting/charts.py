@@ -4,7 +4,7 @@ Every function takes plain arrays, frames and dicts, and returns a new
 ``plotly.graph_objects.Figure``: nothing is shown, saved or imported from Streamlit
 here, and no TensorFlow is touched. Models keep the same colour in every figure
 (:data:`MODEL_COLORS`); the real series is always dark, the training context grey,
-and the naive baselines dotted grey (hidden until clicked in the legend).
+and the baselines dotted or dashed (hidden until clicked in the legend).
 
 Shapes follow the rest of the package: a series is ``(rows, features)``; a single
 feature may also be passed as ``(rows,)``.
@@ -385,11 +385,14 @@ def trajectory_figure(
 
     Returns:
         The figure; ``yaxis.scaleanchor == "x"`` with ``scaleratio == 1`` so a
-        circle looks like a circle.
+        circle looks like a circle. Its height follows the path's aspect ratio
+        (320 to 700 pixels), so a long narrow chamber is not drawn in a tall box.
     """
-    fig = _base(title, height=520)
     train = np.asarray(train, dtype=np.float64)
     test = np.asarray(test, dtype=np.float64)
+    paths = [train, test, *map(np.asarray, (predictions or {}).values())]
+    paths += list(map(np.asarray, (rollouts or {}).values()))
+    fig = _base(title, height=_trajectory_height(paths))
     fig.add_trace(
         go.Scatter(
             x=train[:, 0],
@@ -444,6 +447,17 @@ def trajectory_figure(
     fig.update_xaxes(title_text=str(columns[0]))
     fig.update_yaxes(title_text=str(columns[1]), scaleanchor="x", scaleratio=1)
     return fig
+
+
+def _trajectory_height(paths: Sequence[np.ndarray], width: float = 950) -> int:
+    """Figure height that fits the paths' extent at equal scales in ``width``."""
+    points = np.concatenate([p[:, :2] for p in paths if len(p)]) if paths else None
+    if points is None or not len(points) or not np.isfinite(points).all():
+        return 520
+    span_x, span_y = np.ptp(points[:, 0]), np.ptp(points[:, 1])
+    if span_x <= 0:
+        return 700
+    return int(np.clip(140 + width * span_y / span_x, 320, 700))
 
 
 def coordinates_figure(

@@ -204,7 +204,7 @@ with st.form("price_form", border=True):
     choices = widgets.training_controls("price", max_window)
     if not choices.error:
         st.caption(
-            "⏱ Estimated training time: "
+            ":material/timer: Estimated training time: "
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
             "2-core laptop CPU (the first run after starting the app also loads "
             "TensorFlow, about 10 s). Results are kept: training the same settings "

@@ -206,7 +206,7 @@ with st.form("trk_form", border=True):
     )
     if not choices.error:
         st.caption(
-            "⏱ Estimated training time: "
+            ":material/timer: Estimated training time: "
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
             "2-core laptop CPU (the first run after starting the app also loads "
             "TensorFlow, about 10 s). Training the same settings again is instant."

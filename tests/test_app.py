@@ -476,6 +476,6 @@ def test_several_seeds_and_difference_target_train():
     assert not errors(at)
     table = check_rows(at, "price", ["gru"])
     assert {"RMSE sd", "Seeds"} <= set(table)
-    assert table.loc["GRU", "Seeds"] == 2
+    assert table.loc["GRU", "Seeds"] == "2"
     config = last_record(at, "price").comparison.config
     assert config.target == "diff" and config.train.seeds == 2

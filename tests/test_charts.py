@@ -144,6 +144,15 @@ def test_trajectory_figure_has_equal_axis_scales():
     assert fig.layout.yaxis.title.text == "Y"
 
 
+def test_trajectory_height_follows_the_aspect_ratio():
+    wide = np.column_stack([np.arange(100.0), np.zeros(100)])
+    wide[0, 1] = 5.0
+    square = np.column_stack([np.arange(100.0), np.arange(100.0)])
+    low = charts.trajectory_figure(wide, wide[:10]).layout.height
+    high = charts.trajectory_figure(square, square[:10]).layout.height
+    assert 320 <= low < high <= 700
+
+
 def test_coordinates_figure_panels_and_free_run_past_the_test():
     train_index = pd.RangeIndex(0, 50)
     test_index = pd.RangeIndex(50, 60)

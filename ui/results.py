@@ -82,22 +82,41 @@ def best_rows(frame: pd.DataFrame) -> dict[str, str]:
     return best
 
 
+TEXT_FORMATS = {
+    "Free-run distance": "{:,.3f}",
+    "Fit time (s)": "{:.1f}",
+    "Parameters": "{:,.0f}",
+    "Epochs": "{:.0f}",
+    "Seeds": "{:.0f}",
+}
+"""Columns that are empty for the baselines: shown as text, so that those cells
+read "—" (``st.dataframe`` draws missing numbers as "None")."""
+
+
 def style_metrics(frame: pd.DataFrame) -> Styler:
-    """Format the metrics and highlight the best (lowest) value of each error."""
+    """Format the metrics and highlight the best (lowest) value of each error.
+
+    Columns that every row has stay numbers (sortable); the others become text
+    with "—" where a row has no value. The highlight is computed on the numbers.
+    """
+    shown = frame.copy()
+    for column, pattern in TEXT_FORMATS.items():
+        if column in shown:
+            shown[column] = [
+                "—" if pd.isna(v) else pattern.format(v) for v in frame[column]
+            ]
     formats = {
-        column: "{:,.3f}"
-        for column in frame
-        if column in LOWER_IS_BETTER and column != "MAPE %"
+        column: "{:.2f}" if column.startswith("MAPE") else "{:,.3f}"
+        for column in shown
+        if column not in TEXT_FORMATS
     }
-    formats.update({"MAPE %": "{:.2f}", "Fit time (s)": "{:.1f}"})
-    formats.update({f"{k} sd": "{:,.3f}" for k in ("RMSE", "MAE", "Mean distance")})
-    formats.update({"MAPE sd": "{:.2f}", "Parameters": "{:,.0f}", "Epochs": "{:.0f}"})
-    formats.update({"Seeds": "{:.0f}"})
-    formats = {k: v for k, v in formats.items() if k in frame}
-    subset = [c for c in LOWER_IS_BETTER if c in frame]
-    return frame.style.format(formats, na_rep="—").highlight_min(
-        subset=subset, props=BEST_STYLE, axis=0
-    )
+    best = pd.DataFrame("", index=frame.index, columns=shown.columns)
+    for column in LOWER_IS_BETTER:
+        if column in frame and frame[column].notna().any():
+            best.loc[(frame[column] == frame[column].min()).to_numpy(), column] = (
+                BEST_STYLE
+            )
+    return shown.style.format(formats, na_rep="—").apply(lambda _: best, axis=None)
 
 
 def show_metrics(
@@ -123,7 +142,7 @@ def show_metrics(
         )
         lines.append(
             f"Best model by RMSE: **{best_model}** ({models['RMSE'].min():,.3f}), "
-            f"which {verdict} the naive **{best_base}** "
+            f"which {verdict} the best baseline, **{best_base}** "
             f"({baselines['RMSE'].min():,.3f})."
         )
     lines.append(
@@ -262,25 +281,32 @@ def price_results(record: RunRecord, current: bool) -> None:
     state.restore({"price_view_context": 120})
     state.keep_choice("price_view_column", columns, columns[0])
     state.keep_number("price_view_context", 0, len(split.train), 120)
-    left, right = st.columns(2)
+    column = columns[0]
     if len(columns) > 1:
-        column = left.selectbox("Column to show", columns, key="price_view_column")
-    else:
-        column = columns[0]
-    context = right.slider(
-        "Training days shown before the test period",
-        min_value=0,
-        max_value=len(split.train),
-        step=10,
-        key="price_view_context",
-        help="Faded grey: the end of the training period, for context.",
-    )
-    state.remember(["price_view_column", "price_view_context"])
+        column = st.selectbox(
+            "Column to show",
+            columns,
+            key="price_view_column",
+            help="The models predict all chosen columns together; the charts "
+            "show one at a time.",
+        )
     j = columns.index(column)
+    # Keyed and tracked, so the open tab stays open when the page reruns.
     forecast, residuals, loss, files = st.tabs(
-        ["Forecast vs real", "Residuals", "Training loss", "Downloads"]
+        ["Forecast vs real", "Residuals", "Training loss", "Downloads"],
+        key="price_tab",
+        on_change="rerun",
     )
     with forecast:
+        context = st.slider(
+            "Training days shown before the test period",
+            min_value=0,
+            max_value=len(split.train),
+            step=10,
+            key="price_view_context",
+            help="Faded grey: the end of the training period, for context.",
+        )
+        state.remember(["price_view_column", "price_view_context"])
         fig = charts.forecast_figure(
             split.test_index,
             split.test,
@@ -367,6 +393,7 @@ def tracking_results(
     )
     state.remember(["trk_view_context"])
     start = len(split.train) - context
+    # Keyed and tracked, so "Another individual" stays open after Apply.
     tabs = st.tabs(
         [
             "Trajectory",
@@ -375,7 +402,9 @@ def tracking_results(
             "Training loss",
             "Another individual",
             "Downloads",
-        ]
+        ],
+        key="trk_tab",
+        on_change="rerun",
     )
     with tabs[0]:
         if len(columns) >= 2:

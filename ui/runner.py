@@ -141,6 +141,9 @@ def _in_worker(
 ) -> T:
     """Run ``work(emit)`` in a thread; hand its events to ``on_event`` here.
 
+    While nothing happens, ``on_event(("tick",))`` is called every 0.2 s, so the
+    page can show that it is still busy.
+
     Returns:
         What ``work`` returned.
 
@@ -165,6 +168,7 @@ def _in_worker(
         except queue.Empty:
             if not thread.is_alive() and events.empty():
                 raise RuntimeError("the worker thread ended without a result") from None
+            on_event(("tick",))
             continue
         if event[0] == "result":
             return event[1]
@@ -189,11 +193,21 @@ def _loss_text(logs: dict[str, float]) -> str:
 class _ProgressBoard:
     """Per-model progress bars, a status line and the finished models' numbers."""
 
-    def __init__(self, config: ExperimentConfig, test: np.ndarray | None, tracks: bool):
+    def __init__(
+        self,
+        config: ExperimentConfig,
+        test: np.ndarray | None,
+        tracks: bool,
+        started: float,
+    ):
         self.config = config
         self.test = test
         self.tracks = tracks
-        self.started = time.perf_counter()
+        self.started = started
+        self.shown_at = 0.0
+        self.current = config.models[0]
+        self.epoch_seen = False
+        self.waiting = False
         self.rows: list[dict[str, Any]] = []
         box = st.container(border=True)
         self.status = box.empty()
@@ -204,27 +218,42 @@ class _ProgressBoard:
         self._say_training(config.models[0])
 
     def _say_training(self, kind: str) -> None:
+        self.current = kind
+        self.shown_at = time.perf_counter()
         n = self.config.models.index(kind) + 1
         total = len(self.config.models)
-        elapsed = _format_seconds(time.perf_counter() - self.started)
+        elapsed = _format_seconds(self.shown_at - self.started)
+        if self.epoch_seen:
+            note = "The first epoch of each model includes compiling it."
+        else:
+            note = (
+                "Loading TensorFlow and compiling the model first: the first epoch "
+                "takes longest."
+            )
         self.status.info(
-            f"Training **{MODEL_LABELS[kind]}** (model {n} of {total}) — "
-            f"{elapsed} so far. The first epoch includes building and compiling "
-            "the model, so it takes longer."
+            f"Training **{MODEL_LABELS[kind]}** (model {n} of {total}), "
+            f"{elapsed} so far. {note}",
+            icon=":material/model_training:",
         )
 
     def handle(self, event: Event) -> None:
         """Update the board for one event from the training thread."""
         what = event[0]
-        if what == "wait":
+        if what == "tick":
+            if not self.waiting and time.perf_counter() - self.shown_at >= 1.0:
+                self._say_training(self.current)  # keeps the clock running
+        elif what == "wait":
             _count("waits")
-            self.status.warning(WAIT_MESSAGE)
+            self.waiting = True
+            self.status.warning(WAIT_MESSAGE, icon=":material/hourglass_top:")
         elif what == "epoch":
             _, kind, epoch, epochs, logs = event
+            self.waiting = False
+            self.epoch_seen = True
             label = MODEL_LABELS[kind]
             self.bars[kind].progress(
                 min(epoch / epochs, 1.0),
-                text=f"{label}: epoch {epoch}/{epochs} — {_loss_text(logs)}",
+                text=f"{label}: epoch {epoch}/{epochs}, {_loss_text(logs)}",
             )
             self._say_training(kind)
         elif what == "model":
@@ -239,14 +268,16 @@ class _ProgressBoard:
         )
         self.bars[run.kind].progress(
             1.0,
-            text=f"{run.label}: done in {train.fit_seconds:.1f} s, "
-            f"{train.epochs_run} epochs{stopped}",
+            text=f"{run.label}: done, {train.epochs_run} epochs in "
+            f"{train.fit_seconds:.1f} s{stopped}",
         )
         row: dict[str, Any] = {"model": run.label}
         if self.test is not None and run.predictions.shape == self.test.shape:
             scores = metrics.score(self.test, run.predictions, self.tracks)
             row.update({metrics.METRIC_NAMES[k]: v for k, v in scores.items()})
         row.update({"fit time (s)": train.fit_seconds, "parameters": train.params})
+        if len(run.trains) > 1:
+            row["seeds"] = len(run.trains)
         self.rows.append(row)
         self.table.dataframe(
             pd.DataFrame(self.rows).set_index("model"), width="stretch"
@@ -301,9 +332,10 @@ def train_with_progress(
     board: list[_ProgressBoard] = []
 
     def on_event(event: Event) -> None:
+        # Drawn on the first event or tick (0.2 s), so a cache hit shows nothing.
         if not board:
             with slot.container():
-                board.append(_ProgressBoard(config, test, tracks))
+                board.append(_ProgressBoard(config, test, tracks, started))
         board[0].handle(event)
 
     try:
@@ -331,7 +363,7 @@ def transfer_with_wait(
     def on_event(event: Event) -> None:
         if event[0] == "wait":
             _count("waits")
-            slot.warning(WAIT_MESSAGE)
+            slot.warning(WAIT_MESSAGE, icon=":material/hourglass_top:")
 
     with st.spinner("Forecasting the other individual…"):
         try:

@@ -193,8 +193,6 @@ def price_preview(data: core.PriceData) -> None:
     a.metric("Rows", f"{len(data.frame):,}")
     b.metric("From", f"{first:%Y-%m-%d}")
     c.metric("Until", f"{last:%Y-%m-%d}")
-    if data.name in core.SAMPLES:
-        st.caption(core.SAMPLES[data.name])
     show_notes(data.notes)
     with st.expander("First rows of the data"):
         st.dataframe(data.frame.head(10), width="stretch")
@@ -317,8 +315,6 @@ def tracking_preview(data: core.TrackingData) -> None:
     a.metric("Individuals", f"{len(counts):,}")
     b.metric("Rows", f"{int(counts.sum()):,}")
     c.metric("Coordinates", ", ".join(data.features))
-    if data.name in core.SAMPLES:
-        st.caption(core.SAMPLES[data.name])
     show_notes(data.notes)
     with st.expander("First rows of the data"):
         st.dataframe(data.frame.head(10), width="stretch", hide_index=True)
