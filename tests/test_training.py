@@ -132,3 +132,37 @@ def test_exclusive_reports_waiting_when_held():
     with exclusive(on_wait=lambda: waited.append(False)):
         pass
     assert waited == [True]
+
+
+def test_fast_path_matches_plain_keras_fit(series_windows):
+    """XLA and one graph call per epoch train the same model as a plain fit."""
+    import keras
+
+    from forecasting.models import build_model
+
+    x, y = series_windows
+    config = TrainConfig(epochs=3, batch_size=32, seed=11)
+    fast = train_model("gru", x, y, ModelConfig(units=6), config)
+    keras.utils.set_random_seed(11)
+    plain = build_model("gru", x.shape[1], 1, units=6)
+    plain.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.001), loss="mse")
+    history = plain.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    np.testing.assert_allclose(fast.history["loss"], history.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(
+        predict_one_step(fast.model, x), plain.predict(x, verbose=0), atol=1e-4
+    )
+
+
+def test_training_leaves_no_traced_graph_behind(series_windows):
+    from tensorflow.python.framework import ops
+
+    def entries():
+        return sum(
+            n.startswith("CustomGradient-") for n in ops._gradient_registry._registry
+        )
+
+    x, y = series_windows
+    train_model("lstm", x, y, ModelConfig(units=4), TrainConfig(epochs=1))
+    before = entries()
+    train_model("lstm", x, y, ModelConfig(units=4), TrainConfig(epochs=1))
+    assert entries() == before
