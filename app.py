@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import nav
+
 st.set_page_config(
     page_title="RNN Forecast Explorer",
     page_icon=":material/monitoring:",
@@ -36,11 +38,18 @@ PAGES = [
     ),
 ]
 
-page = st.navigation(PAGES)
+# The menu is drawn below with st.page_link; Streamlit's own menu is off
+# (client.showSidebarNavigation = false), see ui/nav.py for why.
+page = st.navigation(PAGES, position="hidden")
+nav.forward(page, PAGES)
 with st.sidebar:
+    for item in PAGES:
+        st.page_link(item)
+    st.divider()
     st.caption(
         "**RNN Forecast Explorer** trains LSTM, GRU and SimpleRNN networks side by "
         "side on the same data and compares their forecasts with a naive baseline. "
         "Everything runs on this computer; the bundled samples work offline."
     )
-page.run()
+with nav.inside_app():
+    page.run()

@@ -15,9 +15,10 @@ from forecasting import charts
 from forecasting.compare import rollout_error
 from forecasting.config import MODEL_KINDS, MODEL_LABELS
 from forecasting.models import parameter_count
-from ui import runner, state
+from ui import nav, runner, state
 from ui.results import BEST_STYLE
 
+nav.require_app("learn")
 st.title("Learn: how recurrent networks forecast")
 st.markdown(
     "A recurrent network reads a series **one step at a time** and carries a "

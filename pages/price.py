@@ -16,12 +16,13 @@ from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig, Spli
 from forecasting.data import DataError, PriceData
 from forecasting.presets import Preset
 from forecasting.windows import Split, prepare_windows, split_series
-from ui import loaders, results, runner, sources, state, widgets
+from ui import loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "price"
 UNTIL_END = "until the end of the data"
 SPLIT_METHODS = ("Calendar years", "Share of rows")
 
+nav.require_app("")
 st.title("Price forecasting")
 st.markdown(
     "Train recurrent networks on the past of a price series and compare their "

@@ -17,10 +17,11 @@ from forecasting.config import MODEL_LABELS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData
 from forecasting.presets import Preset
 from forecasting.windows import Split, prepare_windows, split_series
-from ui import loaders, results, runner, sources, state, widgets
+from ui import loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "tracking"
 
+nav.require_app("tracking")
 st.title("Tracking forecasting")
 st.markdown(
     "Predict an animal's next position from its last positions. Each model sees "

@@ -292,32 +292,70 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     assert at.form_submit_button  # the rest of the page is still there
 
 
-def test_two_sessions_training_at_once_both_finish():
+def test_a_session_waits_while_another_session_trains():
+    from forecasting.training import exclusive
     from ui import runner
 
-    results: dict[int, AppTest] = {}
+    holding, release = threading.Event(), threading.Event()
 
-    def session(seed: int) -> None:
-        at = new_app()
-        at.slider(key="price_years").set_value((2020, 2020))
-        # AppTest keeps multiselect formatters in a registry that two AppTests in
-        # parallel threads can trip over, so set this one through session state.
-        at.session_state["price_models"] = ["gru", "simple_rnn"]
-        tiny(at, "price", seed=seed, epochs=2)
-        results[seed] = train(at)
+    def other_session() -> None:
+        with exclusive():
+            holding.set()
+            release.wait(timeout=120)
 
+    other = threading.Thread(target=other_session)
+    other.start()
+    assert holding.wait(timeout=30)
+    threading.Timer(3.0, release.set).start()
     waits = runner.CALLS["waits"]
-    threads = [threading.Thread(target=session, args=(s,)) for s in (1301, 1302)]
+    at = new_app()
+    at.slider(key="price_years").set_value((2020, 2020))
+    at.multiselect(key="price_models").set_value(["gru"])
+    tiny(at, "price", seed=1301)
+    train(at)
+    other.join(timeout=60)
+    no_exception(at)
+    assert not errors(at)
+    assert runner.CALLS["waits"] == waits + 1  # it said it was waiting ...
+    check_rows(at, "price", ["gru"])  # ... and then trained
+
+
+def test_trainings_started_together_equal_trainings_one_after_another():
+    from forecasting.compare import run_comparison
+    from forecasting.config import (
+        ExperimentConfig,
+        ModelConfig,
+        SplitConfig,
+        TrainConfig,
+    )
+    from forecasting.data import load_sample
+    from ui import runner
+
+    frame = load_sample("mastercard").frame.loc["2019":]
+    configs = [
+        ExperimentConfig(
+            split=SplitConfig.by_years(2019, 2020),
+            window=5,
+            models=("gru",),
+            model=ModelConfig(units=4),
+            train=TrainConfig(epochs=2, batch_size=64, seed=seed),
+        )
+        for seed in (1311, 1312)
+    ]
+    alone = [run_comparison(frame, c).runs["gru"].predictions for c in configs]
+    together: dict[int, np.ndarray] = {}
+
+    def session(i: int) -> None:
+        result = runner.train_cached("together-test", configs[i], 0, False, frame)
+        together[i] = result.runs["gru"].predictions
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in (0, 1)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [1301, 1302]
-    for at in results.values():
-        no_exception(at)
-        assert not errors(at)
-        check_rows(at, "price", ["gru", "simple_rnn"])
-    assert runner.CALLS["waits"] > waits  # one session said it was waiting
+    for i in (0, 1):
+        np.testing.assert_allclose(together[i], alone[i], rtol=1e-5)
 
 
 # --------------------------------------------------------------------------------
@@ -479,3 +517,25 @@ def test_several_seeds_and_difference_target_train():
     assert table.loc["GRU", "Seeds"] == "2"
     config = last_record(at, "price").comparison.config
     assert config.target == "diff" and config.train.seeds == 2
+
+
+# --------------------------------------------------------------------------------
+# Navigation
+# --------------------------------------------------------------------------------
+
+
+def test_app_draws_its_own_page_menu():
+    at = new_app()
+    links = [e for e in at.sidebar if getattr(e, "type", "") == "page_link"]
+    labels = [link.proto.label for link in links]
+    assert labels == [
+        "Price forecasting",
+        "Tracking forecasting",
+        "Learn: how RNNs work",
+    ]
+
+
+def test_a_page_file_run_on_its_own_still_renders():
+    at = AppTest.from_file(str(ROOT / "pages" / "learn.py"), default_timeout=60).run()
+    no_exception(at)
+    assert at.title[0].value.startswith("Learn")
