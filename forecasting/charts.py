@@ -429,7 +429,8 @@ def trajectory_figure(
                 y=path[:, 1],
                 name=f"{name} one-step",
                 mode="lines",
-                line={"color": model_color(name), "width": 1.3},
+                opacity=0.75,
+                line={"color": model_color(name), "width": 1.1},
             )
         )
     for name, values in (rollouts or {}).items():

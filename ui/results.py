@@ -73,15 +73,6 @@ def metrics_display(
     return shown.rename(columns=COLUMN_NAMES)
 
 
-def best_rows(frame: pd.DataFrame) -> dict[str, str]:
-    """Column -> name of the row with the lowest value, for the error columns."""
-    best = {}
-    for column in LOWER_IS_BETTER:
-        if column in frame and frame[column].notna().any():
-            best[column] = str(frame[column].idxmin())
-    return best
-
-
 TEXT_FORMATS = {
     "Free-run distance": "{:,.3f}",
     "Fit time (s)": "{:.1f}",
@@ -112,7 +103,7 @@ def style_metrics(frame: pd.DataFrame) -> Styler:
     }
     best = pd.DataFrame("", index=frame.index, columns=shown.columns)
     for column in LOWER_IS_BETTER:
-        if column in frame and frame[column].notna().any():
+        if column in frame and frame[column].notna().sum() >= 2:
             best.loc[(frame[column] == frame[column].min()).to_numpy(), column] = (
                 BEST_STYLE
             )
@@ -128,7 +119,12 @@ def show_metrics(
         The displayed frame (display names, unformatted numbers).
     """
     frame = metrics_display(table, rollout)
-    st.dataframe(style_metrics(frame), width="stretch")
+    right = {
+        column: st.column_config.Column(alignment="right")
+        for column in TEXT_FORMATS
+        if column in frame
+    }
+    st.dataframe(style_metrics(frame), width="stretch", column_config=right)
     models = frame[table["kind"].isin(list(MODEL_LABELS)).to_numpy()]
     baselines = frame.drop(index=models.index)
     lines = []
