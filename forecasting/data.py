@@ -34,6 +34,7 @@ import hashlib
 import io
 import os
 import re
+import sys
 import typing
 import warnings
 from collections.abc import Iterable, Sequence
@@ -1185,6 +1186,36 @@ def _yahoo_frame(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
     return numeric.dropna(axis=0, how="all")
 
 
+_BROWSER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def _plain_session_if_tensorflow_loaded() -> object | None:
+    """Return a ``requests`` session for yfinance once TensorFlow is imported.
+
+    yfinance downloads through curl_cffi's browser impersonation. In a process
+    that has imported TensorFlow (the dashboard after its first training), that
+    impersonation fails with "Impersonating chrome150 is not supported" (the two
+    libraries bring clashing TLS libraries), so every download would fail even
+    online. yfinance also accepts a plain ``requests`` session, which works there.
+
+    Returns:
+        A ``requests.Session`` with a browser User-Agent, or ``None`` to let
+        yfinance use its default session.
+    """
+    if "tensorflow" not in sys.modules:
+        return None
+    try:
+        import requests
+    except ImportError:
+        return None
+    session = requests.Session()
+    session.headers["User-Agent"] = _BROWSER_AGENT
+    return session
+
+
 def load_ticker(
     symbol: str,
     start: str | None = None,
@@ -1250,6 +1281,9 @@ def load_ticker(
         if start_day is None:
             # Without start and end, yfinance returns only the last month.
             options["period"] = "max"
+        session = _plain_session_if_tensorflow_loaded()
+        if session is not None:
+            options["session"] = session
         try:
             raw = yfinance.download(symbol, **options)
             if raw is not None and len(raw):

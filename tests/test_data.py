@@ -807,3 +807,31 @@ def test_module_imports_neither_streamlit_nor_tensorflow() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_load_ticker_uses_a_plain_session_once_tensorflow_is_loaded(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # After `import tensorflow`, curl_cffi's browser impersonation (yfinance's
+    # default session) fails with "Impersonating chrome150 is not supported", so
+    # the app would lose Yahoo after its first training. A requests session works.
+    import sys
+    import types
+
+    import requests
+
+    seen: list[dict] = []
+
+    def fake_download(symbol, **kwargs):
+        seen.append(kwargs)
+        return yahoo_frame()
+
+    monkeypatch.setattr(yfinance_module, "download", fake_download)
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    load_ticker("MA", cache_dir=tmp_path)
+    assert "session" not in seen[-1]
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    load_ticker("MA", cache_dir=tmp_path)
+    session = seen[-1]["session"]
+    assert isinstance(session, requests.Session)
+    assert "Mozilla" in session.headers["User-Agent"]
