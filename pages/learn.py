@@ -153,7 +153,10 @@ st.markdown(
     'very close. A network that has learned "tomorrow is about today" draws a '
     "line that hugs the real price, one day late: it looks impressive on a chart "
     "but tells you nothing the last price did not. A model is only useful if it "
-    "**beats persistence** in the metrics table."
+    "**beats persistence** in the metrics table. To make the models learn the "
+    "movement itself, set **The models learn** to *the change from one step to "
+    "the next* on the price page: then a model that predicts no change is "
+    "exactly persistence, and any skill must come from predicting the change."
 )
 price_run = state.last_run("price")
 if price_run is None:

@@ -46,6 +46,7 @@ def split_controls(data: PriceData) -> SplitConfig | None:
         state.reset(
             {
                 "price_columns": [data.default_column()],
+                "price_method": SPLIT_METHODS[0 if first < last else 1],
                 "price_years": default_years,
                 "price_test_end": UNTIL_END,
             }

@@ -203,7 +203,12 @@ def test_results_survive_navigation_and_feed_the_learn_page():
     assert at.number_input(key="price_units").value == 5  # settings kept
     assert at.slider(key="price_years").value == (2020, 2020)
     check_rows(at, "price", ["gru"])  # results kept, shown as current
-    assert not at.info or all("These results are for" not in i.value for i in at.info)
+    assert all("have changed since" not in i.value for i in at.info)
+
+    at.slider(key="price_years").set_value((2019, 2020)).run()  # not trained yet
+    no_exception(at)
+    assert any("have changed since" in i.value for i in at.info)
+    check_rows(at, "price", ["gru"])  # the last results stay on screen
 
 
 def test_csv_upload_trains_one_model_on_two_columns():
@@ -293,21 +298,25 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
 
 
 def test_a_session_waits_while_another_session_trains():
+    import time
+
     from forecasting.training import exclusive
     from ui import runner
 
-    holding, release = threading.Event(), threading.Event()
+    holding = threading.Event()
+    waits = runner.CALLS["waits"]
 
     def other_session() -> None:
+        # Hold the training lock until this session has said that it waits.
         with exclusive():
             holding.set()
-            release.wait(timeout=120)
+            deadline = time.monotonic() + 180
+            while runner.CALLS["waits"] == waits and time.monotonic() < deadline:
+                time.sleep(0.1)
 
     other = threading.Thread(target=other_session)
     other.start()
     assert holding.wait(timeout=30)
-    threading.Timer(3.0, release.set).start()
-    waits = runner.CALLS["waits"]
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["gru"])

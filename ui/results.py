@@ -261,8 +261,10 @@ def header(record: RunRecord, current: bool, button: str) -> None:
     st.caption(f"**{record.data_label}** · {record.summary} · {took}")
     if not current:
         st.info(
-            f"These results are for the settings above the line: {record.summary}. "
-            f"Press **{button}** to train with the current settings."
+            "The settings above have changed since these results were trained; "
+            f"press **{button}** to train with them (settings that were trained "
+            "before show at once).",
+            icon=":material/info:",
         )
 
 

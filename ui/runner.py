@@ -342,7 +342,14 @@ def train_with_progress(
         comparison = _in_worker(work, on_event, "rnn-training")
     finally:
         slot.empty()
-    return comparison, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if board:  # something was trained (not a cache hit): point to the results
+        slot.success(
+            f"Trained {len(config.models)} model(s) in {_format_seconds(seconds)}; "
+            "the results are below.",
+            icon=":material/check_circle:",
+        )
+    return comparison, seconds
 
 
 def transfer_with_wait(

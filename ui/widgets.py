@@ -65,11 +65,12 @@ NO_MODELS_MESSAGE = (
 )
 
 # Rough cost of one epoch over 72,000 window steps (1,200 windows of 60 steps) at
-# batch 32, measured on a 2-core laptop-class CPU: a fixed part per batch plus a
-# part that grows with units squared, and the build + compile time per model.
-_PER_EPOCH_BASE = {"lstm": 0.25, "gru": 0.15, "simple_rnn": 0.12}
-_PER_EPOCH_UNITS2 = {"lstm": 8.0e-5, "gru": 5.8e-5, "simple_rnn": 1.2e-5}
-_COMPILE_SECONDS = 5.0
+# batch 32: a fixed part per batch plus a part that grows with units squared, and
+# the build + compile time per model. Measured with run_comparison on a busy
+# 2-core machine (MasterCard 2016-2020, 6 epochs, 32 and 125 units).
+_PER_EPOCH_BASE = {"lstm": 0.33, "gru": 0.22, "simple_rnn": 0.16}
+_PER_EPOCH_UNITS2 = {"lstm": 6.5e-5, "gru": 4.9e-5, "simple_rnn": 2.75e-5}
+_COMPILE_SECONDS = 6.0
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,7 @@ def estimate_seconds(
         train: Fitting settings (epochs and batch size matter).
 
     Returns:
-        Seconds, including about five seconds per model to build and compile.
+        Seconds, including about six seconds per model to build and compile.
     """
     steps = max(n_windows, 1) * window / 72_000
     total = 0.0
