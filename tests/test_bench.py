@@ -1,0 +1,117 @@
+"""Fast checks that bench/run.py compares like with like (no timing assertions)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_run", ROOT / "bench" / "run.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(50,), (50, 1), (80, 2)])
+def test_make_windows_equals_the_tutorial_loop(bench, dtype, shape):
+    values = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    agree = bench.windows_agree(values, 7)
+    assert agree["identical"], agree
+    assert agree["c_contiguous"]
+    assert agree["dtype"] == agree["loop_dtype"] == dtype
+
+
+def test_window_candidates_give_the_same_windows(bench):
+    values = np.random.default_rng(2).standard_normal((90, 2)).astype(np.float32)
+    candidates = bench.windows_candidates(values, 10)
+    x_loop, y_loop = candidates["loop"]()
+    x_fast, y_fast = candidates["make_windows"]()
+    x_proto, y_proto = candidates["empty_copyto"]()
+    assert np.array_equal(candidates["view_only"](), x_loop)
+    for x, y in ((x_fast, y_fast), (x_proto, y_proto)):
+        assert np.array_equal(x, x_loop) and np.array_equal(y, y_loop)
+        assert x.dtype == x_loop.dtype and x.flags.c_contiguous
+    assert candidates["alloc_and_write"]().shape == x_loop.shape
+
+
+def test_relative_difference_is_safe_near_zero(bench):
+    reference = np.array([0.0, 1.0, -2.0])
+    assert bench.max_rel_diff(reference + [1e-7, 1e-5, 0.0], reference) <= 1e-4
+    diff = bench.max_rel_diff(reference + [0.0, 0.0, 1e-3], reference)
+    assert diff == pytest.approx(5e-4)
+    assert bench.close(reference + 1e-7, reference)
+    assert not bench.close(reference + 1e-2, reference)
+    assert not bench.close(reference[:2], reference)
+
+
+def test_free_run_agrees_with_the_reference_rollout(bench):
+    from forecasting.predict import free_run
+
+    ref = bench.ref
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(3)
+    model = ref.build_reference_model("gru", window=6, features=2, units=4)
+    start = np.random.default_rng(4).random((6, 2))
+    ours = free_run(model, start, 12)
+    plain = ref.reference_rollout(model, start, 12)
+    assert ours.shape == plain.shape == (12, 2)
+    assert bench.close(ours, plain), bench.max_rel_diff(ours, plain)
+    batch = free_run(model, np.stack([start, start[::-1]]), 12)
+    assert bench.close(batch[0], ours)
+
+
+def test_proposed_free_run_cache_fix_frees_the_model(bench, monkeypatch):
+    import gc
+    import weakref
+
+    from forecasting import predict
+
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(5)
+    model = bench.ref.build_reference_model("gru", window=6, features=2, units=4)
+    start = np.random.default_rng(6).random((6, 2))
+    shipped = predict.free_run(model, start, 8)
+    monkeypatch.setattr(predict, "_rollout_function", bench.weakref_rollout_function)
+    fresh = bench.ref.build_reference_model("gru", window=6, features=2, units=4)
+    fresh.set_weights(model.get_weights())
+    fixed = predict.free_run(fresh, start, 8)
+    np.testing.assert_array_equal(fixed, shipped)
+    alive = weakref.ref(fresh)
+    del fresh
+    gc.collect()
+    assert alive() is None, "the patched free_run cache still holds the model"
+
+
+def test_training_flops_match_the_issue(bench):
+    # one LSTM epoch of the tutorial config: ~27 GFLOP forward + backward
+    assert bench.epoch_gflop("lstm", 1199, 60, 1, 125) == pytest.approx(27, abs=1)
+    assert bench.epoch_gflop("simple_rnn", 1199, 60, 1, 125) < bench.epoch_gflop(
+        "gru", 1199, 60, 1, 125
+    )
+
+
+def test_report_names_failed_targets_and_quick_runs(bench):
+    meta = {
+        "quick": True,
+        "command": "python bench/run.py --quick",
+        "date": "2025-01-01 00:00 UTC",
+        "elapsed_min": 1.0,
+        "machine": bench.machine(),
+        "load_start": [1.0, 1.0, 1.0],
+        "load_end": [2.0, 2.0, 2.0],
+    }
+    text = bench.render({"training": {"error": "exit code 1"}}, meta)
+    assert "Quick run" in text
+    assert "failed: exit code 1" in text
+    assert "failed: not run" in text  # the targets that were not run
+    assert "`python bench/run.py --quick`" in text
