@@ -50,12 +50,19 @@ def _rollout_function(
     per_model = _ROLLOUTS.setdefault(model, {})
     key = (steps, jit_compile)
     if key not in per_model:
+        # The cached function must not hold the model itself: it is the value of
+        # a WeakKeyDictionary entry keyed by that model, so a strong reference
+        # here would keep every model that ever ran a free run alive.
+        model_ref = weakref.ref(model)
 
         def rollout(window: tf.Tensor) -> tf.Tensor:
             outputs = tf.TensorArray(tf.float32, size=steps)
+            traced_model = model_ref()
+            if traced_model is None:  # pragma: no cover - the caller holds it
+                raise RuntimeError("the model of this free run was deleted")
 
             def body(i: tf.Tensor, w: tf.Tensor, out: tf.TensorArray) -> tuple:
-                prediction = tf.cast(model(w, training=False), tf.float32)
+                prediction = tf.cast(traced_model(w, training=False), tf.float32)
                 w = tf.concat([w[:, 1:, :], prediction[:, None, :]], axis=1)
                 return i + 1, w, out.write(i, prediction)
 

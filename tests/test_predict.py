@@ -53,3 +53,21 @@ def test_free_run_errors(track_model):
         free_run(model, x[0], 0)
     with pytest.raises(ValueError, match=r"start must be \(window, features\)"):
         free_run(model, x[0, 0], 5)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_free_run_does_not_keep_the_model_alive(jit):
+    import gc
+    import weakref
+
+    from forecasting.models import build_model
+    from forecasting.predict import _ROLLOUTS
+
+    model = build_model("gru", 5, 2, units=4)
+    start = np.zeros((5, 2), dtype=np.float32)
+    assert free_run(model, start, 3, jit_compile=jit).shape == (3, 2)
+    assert model in _ROLLOUTS
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None, "free_run's cache kept a deleted model alive"
