@@ -812,78 +812,41 @@ def target_app(quick: bool) -> dict[str, Any]:
 
 
 MEMORY_MODES = {
-    "ours": "ours, as shipped (XLA on)",
-    "ours_weakref": "ours + proposed `free_run` cache fix (XLA on)",
-    "ours_weakref_nojit": "ours + proposed fix, `jit_compile=False`",
-    "reference": "plain Keras (`reference_*`)",
+    "ours": "ours, as shipped (XLA on), same settings every cycle",
+    "ours_varied": "ours (XLA on), new units every cycle (no reuse)",
+    "ours_varied_nojit": "ours, `jit_compile=False`, new units every cycle",
+    "reference": "plain Keras (`reference_*`), same settings every cycle",
 }
 
 
-def weakref_rollout_function(model: Any, steps: int, jit_compile: bool) -> Any:
-    """PROTOTYPE of a fix for ``forecasting.predict._rollout_function``.
-
-    The shipped version caches the compiled loop in a ``WeakKeyDictionary`` keyed
-    by the model, but the cached ``tf.function`` closes over the model itself, so
-    the value keeps its own key alive and no model that ever ran ``free_run`` is
-    freed (with its weights, traced graphs and optimizer state). Closing over a
-    weak reference instead, dereferenced only while tracing, lets the entry go
-    with the model. Same graph, same numbers.
-    """
-    import weakref
-
-    import tensorflow as tf
-
-    from forecasting import predict
-
-    per_model = predict._ROLLOUTS.setdefault(model, {})
-    key = (steps, jit_compile)
-    if key not in per_model:
-        model_ref = weakref.ref(model)
-
-        def rollout(window: Any) -> Any:
-            net = model_ref()  # only while tracing; the model is alive then
-            outputs = tf.TensorArray(tf.float32, size=steps)
-
-            def body(i: Any, w: Any, out: Any) -> tuple:
-                prediction = tf.cast(net(w, training=False), tf.float32)
-                w = tf.concat([w[:, 1:, :], prediction[:, None, :]], axis=1)
-                return i + 1, w, out.write(i, prediction)
-
-            _, _, outputs = tf.while_loop(
-                lambda i, w, out: i < steps, body, (tf.constant(0), window, outputs)
-            )
-            return tf.transpose(outputs.stack(), [1, 0, 2])
-
-        per_model[key] = tf.function(
-            rollout, jit_compile=jit_compile, reduce_retracing=True
-        )
-    return per_model[key]
-
-
 def memory_cycles(mode: str, cycles: int, units: int, epochs: int) -> dict[str, Any]:
-    """Train, predict, free-run and drop the three models, ``cycles`` times."""
+    """Train, predict, free-run and drop the three models, ``cycles`` times.
+
+    ``ours_varied*`` modes change the number of units every cycle, so that no
+    compiled trainer or free-run loop can be reused: the worst case for memory.
+    """
     import weakref
 
     from forecasting import predict
     from forecasting.config import ModelConfig, TrainConfig
     from forecasting.training import train_model
 
-    if mode.startswith("ours_weakref"):
-        predict._rollout_function = weakref_rollout_function
     jit = not mode.endswith("nojit")
+    varied = mode.startswith("ours_varied")
     data = _mastercard()
     x, y, x_test = data.x_train, data.y_train, data.x_test
     start = data.train_scaled[-ref.WINDOW :]
     rss, objects, models = [], [], []
     t0 = time.perf_counter()
     for cycle in range(cycles):
+        cycle_units = units + cycle if varied else units
         for kind in KINDS:
             if mode.startswith("ours"):
                 model = train_model(
                     kind,
                     x,
                     y,
-                    ModelConfig(units=units),
+                    ModelConfig(units=cycle_units),
                     TrainConfig(epochs=epochs, jit_compile=jit),
                 ).model
                 predict.predict_one_step(model, x_test)
@@ -1146,7 +1109,7 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
             f"{_yes(mo['growth'] < GOAL_MEMORY_GROWTH)} | "
             f"{_span([mo['load'], mr.get('load', float('nan'))])} |"
         )
-        for mode in ("ours_weakref", "ours_weakref_nojit"):
+        for mode in ("ours_varied", "ours_varied_nojit"):
             r = results.get(f"memory_{mode}", {})
             if r and "error" not in r:
                 lines.append(
@@ -1403,9 +1366,9 @@ def memory_detail(results: dict[str, Any]) -> list[str]:
         "references to the trained models that still resolve at the end. Ours: "
         "`train_model` + `predict_one_step` + `free_run`; reference: "
         "`reference_train` + `reference_predict` + `reference_rollout` (plain "
-        "Keras, no clean-up). The two *proposed fix* rows replace "
-        "`forecasting.predict._rollout_function` in that process with "
-        "`weakref_rollout_function` from `bench/run.py` (a prototype, see below).",
+        "Keras, no clean-up). The *new units every cycle* rows train models "
+        f"of {mo['units']}, {mo['units'] + 1}, ... units, one size per cycle, so "
+        "nothing compiled can be reused.",
         "",
         "| path | RSS per cycle (MB) | growth cycle 1 → last | MB per cycle | "
         "models alive | gc objects cycle 1 → last | seconds | load (1 min) |",
@@ -1425,18 +1388,20 @@ def memory_detail(results: dict[str, Any]) -> list[str]:
         )
     out += [
         "",
-        "Two causes of growth on our path. (1) `free_run` keeps every model it "
-        "ever ran alive: its cache is a `WeakKeyDictionary` keyed by the model, "
-        "but the cached `tf.function` closes over that same model, so the entry "
-        "never expires (*models alive* above). Closing over a `weakref` instead "
-        "(`weakref_rollout_function` in `bench/run.py`) frees them. (2) With XLA, "
+        "What keeps our path flat: (1) `train_model` releases the graphs each "
+        "`fit` leaves in TensorFlow's gradient registry; (2) compiled work is "
+        "shared by architecture, not tied to a model: one compiled trainer per "
+        "setting (`forecasting.training._trainer`; a fit copies the new model's "
+        "seeded weights in and the trained ones out) and one compiled free-run "
+        "loop per architecture (`forecasting.predict._rollout`), so no cache "
+        "holds a trained model (*models alive*). What remains: with XLA, "
         "TensorFlow keeps every compiled executable in a process-wide cache "
         "without eviction (`tensorflow/compiler/jit/device_compilation_cache.h`; "
-        "tensorflow/tensorflow#64170), and every new model compiles new "
-        "functions (train step, predict, free run), so RSS still grows per "
-        "trained model with the fix; `clear_session()`, clearing the eager kernel "
-        "cache and `malloc_trim` do not release it. Without XLA the fixed path is "
-        "flat.",
+        "tensorflow/tensorflow#64170); `clear_session()`, clearing the eager "
+        "kernel cache and `malloc_trim` do not release it. So each *new* "
+        "setting (another size, window, optimizer...) still costs its compiled "
+        "code for the life of the process (the XLA *new units* row); without XLA "
+        "it does not.",
         "",
     ]
     return out

@@ -8,7 +8,8 @@ individuals) run as one batch.
 
 from __future__ import annotations
 
-import weakref
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,10 @@ import numpy as np
 if TYPE_CHECKING:
     import keras
 
-_ROLLOUTS: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool], Callable[..., Any]]]
-_ROLLOUTS = weakref.WeakKeyDictionary()
+_Rollout = tuple[Any, Callable[..., Any]]
+_ROLLOUTS: OrderedDict[tuple[str, int, bool], _Rollout] = OrderedDict()
+_ROLLOUTS_MAX = 12
+_ROLLOUTS_LOCK = threading.Lock()
 
 
 def predict_one_step(
@@ -42,27 +45,46 @@ def predict_one_step(
     return np.asarray(model.predict(array, batch_size=batch_size, verbose=0))
 
 
-def _rollout_function(
-    model: keras.Model, steps: int, jit_compile: bool
-) -> Callable[..., Any]:
+def architecture_key(model: keras.Model) -> str:
+    """Describe a model's architecture, without its layer names or weights.
+
+    Two models built with the same settings get the same key, so compiled
+    functions can be shared between them.
+    """
+    import json
+
+    layers = [
+        (
+            type(layer).__name__,
+            {k: v for k, v in layer.get_config().items() if k != "name"},
+        )
+        for layer in model.layers
+    ]
+    return json.dumps([str(model.input_shape), layers], sort_keys=True, default=str)
+
+
+def _rollout(model: keras.Model, steps: int, jit_compile: bool) -> _Rollout:
+    """Return a twin of ``model`` and its compiled ``steps``-step loop.
+
+    The loop is traced (and with XLA compiled) once per architecture, not once
+    per model: a free run copies the model's weights into the twin first. The
+    cache never holds the caller's model, and TensorFlow, which keeps every XLA
+    executable for the life of the process (tensorflow/tensorflow#64170), gains
+    no new one per trained model.
+    """
+    import keras
     import tensorflow as tf
 
-    per_model = _ROLLOUTS.setdefault(model, {})
-    key = (steps, jit_compile)
-    if key not in per_model:
-        # The cached function must not hold the model itself: it is the value of
-        # a WeakKeyDictionary entry keyed by that model, so a strong reference
-        # here would keep every model that ever ran a free run alive.
-        model_ref = weakref.ref(model)
+    key = (architecture_key(model), steps, jit_compile)
+    entry = _ROLLOUTS.pop(key, None)
+    if entry is None:
+        twin = keras.models.clone_model(model)
 
         def rollout(window: tf.Tensor) -> tf.Tensor:
             outputs = tf.TensorArray(tf.float32, size=steps)
-            traced_model = model_ref()
-            if traced_model is None:  # pragma: no cover - the caller holds it
-                raise RuntimeError("the model of this free run was deleted")
 
             def body(i: tf.Tensor, w: tf.Tensor, out: tf.TensorArray) -> tuple:
-                prediction = tf.cast(traced_model(w, training=False), tf.float32)
+                prediction = tf.cast(twin(w, training=False), tf.float32)
                 w = tf.concat([w[:, 1:, :], prediction[:, None, :]], axis=1)
                 return i + 1, w, out.write(i, prediction)
 
@@ -71,10 +93,14 @@ def _rollout_function(
             )
             return tf.transpose(outputs.stack(), [1, 0, 2])
 
-        per_model[key] = tf.function(
-            rollout, jit_compile=jit_compile, reduce_retracing=True
+        entry = (
+            twin,
+            tf.function(rollout, jit_compile=jit_compile, reduce_retracing=True),
         )
-    return per_model[key]
+    _ROLLOUTS[key] = entry
+    while len(_ROLLOUTS) > _ROLLOUTS_MAX:
+        _ROLLOUTS.popitem(last=False)
+    return entry
 
 
 def free_run(
@@ -108,8 +134,10 @@ def free_run(
             f"start must be (window, features) or (batch, window, features), "
             f"got shape {np.asarray(start).shape}"
         )
-    result = _rollout_function(model, int(steps), jit_compile)(array)
-    result = np.asarray(result)
+    with _ROLLOUTS_LOCK:
+        twin, rollout = _rollout(model, int(steps), jit_compile)
+        twin.set_weights(model.get_weights())
+        result = np.asarray(rollout(array))
     return result[0] if single else result
 
 

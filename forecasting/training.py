@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -150,6 +151,80 @@ def _release_traced_graphs(before: set[str]) -> None:
             del registry[name]
 
 
+_TRAINERS: OrderedDict[tuple[Any, ...], tuple[Any, list[np.ndarray]]] = OrderedDict()
+_TRAINERS_MAX = 6
+_TRAINERS_LOCK = threading.RLock()
+
+
+def _build(
+    kind: str, x: np.ndarray, y: np.ndarray, model_config: ModelConfig
+) -> keras.Model:
+    return build_model(
+        kind,
+        window=x.shape[1],
+        n_features=x.shape[2],
+        units=model_config.units,
+        layers=model_config.layers,
+        dropout=model_config.dropout,
+        n_outputs=y.shape[1],
+    )
+
+
+def _compiled_trainer(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    steps_per_execution: int,
+) -> tuple[keras.Model, list[np.ndarray]]:
+    model = _build(kind, x, y, model_config)
+    model.compile(
+        optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
+        loss="mse",
+        jit_compile=train_config.jit_compile,
+        # One call into the compiled graph per epoch instead of one per batch: the
+        # same updates in the same order, without Python between the batches.
+        steps_per_execution=steps_per_execution,
+    )
+    model.optimizer.build(model.trainable_variables)
+    return model, [np.array(v) for v in model.optimizer.variables]
+
+
+def _trainer(
+    key: tuple[Any, ...], make: Callable[[], tuple[Any, list[np.ndarray]]]
+) -> tuple[Any, list[np.ndarray]]:
+    """Return the compiled trainer for ``key``, built by ``make`` on a miss.
+
+    A trainer is a compiled model whose train step has been traced (and, with
+    XLA, compiled) once. Fitting a new model of the same architecture, data
+    shape and optimizer settings copies its fresh weights into the trainer, fits
+    the trainer and copies the weights back, so the step is not traced and
+    compiled again. That saves the compile time of every further fit (several
+    seconds with XLA) and the memory it would cost: TensorFlow keeps every XLA
+    executable for the life of the process (tensorflow/tensorflow#64170), so a
+    new compile per model grew the process by about 20 MB per trained model.
+    The least recently used trainers beyond ``_TRAINERS_MAX`` are dropped.
+    """
+    entry = _TRAINERS.pop(key, None)
+    if entry is None:
+        entry = make()
+    _TRAINERS[key] = entry
+    while len(_TRAINERS) > _TRAINERS_MAX:
+        _TRAINERS.popitem(last=False)
+    return entry
+
+
+def _copy_variables(source: keras.Model, target: keras.Model) -> None:
+    """Copy weights and random-seed states between two identically built models."""
+    pairs = list(zip(source.variables, target.variables, strict=True))
+    for a, b in pairs:
+        if tuple(a.shape) != tuple(b.shape):  # pragma: no cover - same builder
+            raise RuntimeError(f"variable shapes differ: {a.path} vs {b.path}")
+    for a, b in pairs:
+        b.assign(a)
+
+
 def train_model(
     kind: str,
     x_train: np.ndarray,
@@ -200,38 +275,55 @@ def train_model(
 
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
 
-    keras.utils.set_random_seed(train_config.seed)
-    model = build_model(
+    steps_per_execution = math.ceil(len(x) / train_config.batch_size)
+    trainer_key = (
         kind,
-        window=x.shape[1],
-        n_features=x.shape[2],
-        units=model_config.units,
-        layers=model_config.layers,
-        dropout=model_config.dropout,
-        n_outputs=y.shape[1],
+        x.shape[1:],
+        y.shape[1],
+        model_config,
+        train_config.optimizer,
+        train_config.learning_rate,
+        train_config.jit_compile,
+        steps_per_execution,
     )
+    with _TRAINERS_LOCK:
+        trainer, optimizer_start = _trainer(
+            trainer_key,
+            lambda: _compiled_trainer(
+                kind, x, y, model_config, train_config, steps_per_execution
+            ),
+        )
+        # Seed, then build: the initial weights (and dropout seeds) are those of a
+        # fresh model, whether or not the compiled trainer was reused.
+        keras.utils.set_random_seed(train_config.seed)
+        model = _build(kind, x, y, model_config)
+        _copy_variables(model, trainer)
+        for variable, value in zip(
+            trainer.optimizer.variables, optimizer_start, strict=True
+        ):
+            variable.assign(value)
+        traced_before = _custom_gradient_names()
+        start = time.perf_counter()
+        fit = trainer.fit(
+            x,
+            y,
+            epochs=train_config.epochs,
+            batch_size=train_config.batch_size,
+            shuffle=True,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        seconds = time.perf_counter() - start
+        _release_traced_graphs(traced_before)
+        _copy_variables(trainer, model)
+    # Compiling without fitting traces nothing; it records how the model was
+    # trained in a downloaded .keras file.
     model.compile(
         optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
         loss="mse",
-        jit_compile=train_config.jit_compile,
-        # One call into the compiled graph per epoch instead of one per batch: the
-        # same updates in the same order, without Python between the batches.
-        steps_per_execution=math.ceil(len(x) / train_config.batch_size),
+        jit_compile=False,
     )
-    traced_before = _custom_gradient_names()
-    start = time.perf_counter()
-    fit = model.fit(
-        x,
-        y,
-        epochs=train_config.epochs,
-        batch_size=train_config.batch_size,
-        shuffle=True,
-        validation_data=validation_data,
-        callbacks=callbacks,
-        verbose=0,
-    )
-    seconds = time.perf_counter() - start
-    _release_traced_graphs(traced_before)
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     losses = history.get("val_loss") or history.get("loss") or [0.0]
     best = int(np.argmin(losses)) + 1 if train_config.early_stopping else len(losses)

@@ -70,28 +70,6 @@ def test_free_run_agrees_with_the_reference_rollout(bench):
     assert bench.close(batch[0], ours)
 
 
-def test_proposed_free_run_cache_fix_frees_the_model(bench, monkeypatch):
-    import gc
-    import weakref
-
-    from forecasting import predict
-
-    keras = pytest.importorskip("keras")
-    keras.utils.set_random_seed(5)
-    model = bench.ref.build_reference_model("gru", window=6, features=2, units=4)
-    start = np.random.default_rng(6).random((6, 2))
-    shipped = predict.free_run(model, start, 8)
-    monkeypatch.setattr(predict, "_rollout_function", bench.weakref_rollout_function)
-    fresh = bench.ref.build_reference_model("gru", window=6, features=2, units=4)
-    fresh.set_weights(model.get_weights())
-    fixed = predict.free_run(fresh, start, 8)
-    np.testing.assert_array_equal(fixed, shipped)
-    alive = weakref.ref(fresh)
-    del fresh
-    gc.collect()
-    assert alive() is None, "the patched free_run cache still holds the model"
-
-
 def test_training_flops_match_the_issue(bench):
     # one LSTM epoch of the tutorial config: ~27 GFLOP forward + backward
     assert bench.epoch_gflop("lstm", 1199, 60, 1, 125) == pytest.approx(27, abs=1)

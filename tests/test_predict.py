@@ -61,13 +61,29 @@ def test_free_run_does_not_keep_the_model_alive(jit):
     import weakref
 
     from forecasting.models import build_model
-    from forecasting.predict import _ROLLOUTS
 
     model = build_model("gru", 5, 2, units=4)
     start = np.zeros((5, 2), dtype=np.float32)
     assert free_run(model, start, 3, jit_compile=jit).shape == (3, 2)
-    assert model in _ROLLOUTS
     alive = weakref.ref(model)
     del model
     gc.collect()
     assert alive() is None, "free_run's cache kept a deleted model alive"
+
+
+def test_models_of_one_architecture_share_the_compiled_loop(track_model):
+    """A second model reuses the traced loop and still gets its own forecast."""
+    import keras
+
+    from forecasting.predict import _ROLLOUTS
+
+    model, x = track_model
+    free_run(model, x[0], 20)
+    compiled = len(_ROLLOUTS)
+    other = keras.models.clone_model(model)
+    other.set_weights([w * 0.5 for w in model.get_weights()])
+    mine, theirs = free_run(model, x[0], 20), free_run(other, x[0], 20)
+    assert len(_ROLLOUTS) == compiled
+    np.testing.assert_allclose(theirs, free_run_reference(other, x[0], 20), atol=1e-5)
+    np.testing.assert_allclose(mine, free_run_reference(model, x[0], 20), atol=1e-5)
+    assert not np.allclose(mine, theirs, atol=1e-3)

@@ -166,3 +166,36 @@ def test_training_leaves_no_traced_graph_behind(series_windows):
     before = entries()
     train_model("lstm", x, y, ModelConfig(units=4), TrainConfig(epochs=1))
     assert entries() == before
+
+
+def test_a_reused_trainer_gives_the_numbers_of_a_fresh_one(series_windows):
+    """Fits share one compiled trainer per setting, without sharing any state."""
+    from forecasting import training
+
+    x, y = series_windows
+    model_config = ModelConfig(units=6, layers=2, dropout=0.2)
+    config = TrainConfig(epochs=3, batch_size=16, seed=21, optimizer="adam")
+
+    def fit(train_config):
+        result = train_model("gru", x, y, model_config, train_config)
+        return result.history["loss"], predict_one_step(result.model, x)
+
+    training._TRAINERS.clear()
+    fresh_loss, fresh = fit(config)
+    assert len(training._TRAINERS) == 1
+    ((trainer, _),) = training._TRAINERS.values()
+    fit(TrainConfig(epochs=2, batch_size=16, seed=22, optimizer="adam"))
+    again_loss, again = fit(config)
+    assert len(training._TRAINERS) == 1
+    assert next(iter(training._TRAINERS.values()))[0] is trainer
+    np.testing.assert_array_equal(again_loss, fresh_loss)
+    np.testing.assert_array_equal(again, fresh)
+
+
+def test_trained_models_are_independent_of_the_trainer(series_windows):
+    x, y = series_windows
+    config = TrainConfig(epochs=1, batch_size=32, seed=1)
+    first = train_model("simple_rnn", x, y, ModelConfig(units=5), config)
+    before = predict_one_step(first.model, x)
+    train_model("simple_rnn", x, y, ModelConfig(units=5), TrainConfig(epochs=2, seed=2))
+    np.testing.assert_array_equal(predict_one_step(first.model, x), before)
