@@ -224,13 +224,16 @@ def test_csv_upload_trains_one_model_on_two_columns():
     assert at.slider(key="price_years").value == (2019, 2019)
     at.multiselect(key="price_columns").set_value(["Close", "Volume"])
     at.multiselect(key="price_models").set_value(["simple_rnn"])
-    tiny(at, "price", seed=1201)
+    tiny(at, "price", seed=1201, jit_compile=False)
     train(at)
     no_exception(at)
     assert not errors(at)
     check_rows(at, "price", ["simple_rnn"])
     record = last_record(at, "price")
     assert record.comparison.config.columns == ("Close", "Volume")
+    assert record.comparison.config.train.jit_compile is False
+    texts = [e.value for e in [*at.caption, *at.markdown, *at.subheader]]
+    assert any("XLA off" in text for text in texts), texts
     assert record.data_label == "prices.csv"
     assert at.selectbox(key="price_view_column").value == "Close"
 

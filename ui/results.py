@@ -143,7 +143,8 @@ def show_metrics(
         )
     lines.append(
         "Green marks the lowest (best) value in each error column. Errors are in "
-        "the data's own units; fit time includes building and compiling."
+        "the data's own units; fit time includes compiling, paid once per setting "
+        "(later runs with the same settings reuse it)."
     )
     st.caption(" ".join(lines))
     return frame

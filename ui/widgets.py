@@ -41,6 +41,7 @@ TUTORIAL: dict[str, Any] = {
     "early_stopping": False,
     "patience": 5,
     "seeds": 1,
+    "jit_compile": True,
     "target": "level",
     "scale": "0 to 1",
 }
@@ -164,6 +165,7 @@ def form_values(prefix: str, config: ExperimentConfig) -> dict[str, Any]:
         "early_stopping": train.early_stopping,
         "patience": train.patience,
         "seeds": train.seeds,
+        "jit_compile": train.jit_compile,
         "target": config.target,
         "scale": scale,
     }
@@ -298,6 +300,13 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
             format="%.5f",
             key=k + "learning_rate",
         )
+        jit = st.checkbox(
+            "Compile with XLA (faster)",
+            key=k + "jit_compile",
+            help="Compiles each model's training step once (a few seconds), then "
+            "trains faster; later runs with the same settings reuse it. Turn it "
+            "off if training fails with a compiler error.",
+        )
     with input_col:
         st.markdown("**Input and repeatability**")
         window = st.number_input(
@@ -370,6 +379,7 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
             early_stopping=bool(early),
             patience=int(patience),
             seeds=int(seeds),
+            jit_compile=bool(jit),
         )
     except ValueError as err:
         return TrainingChoices(chosen, int(window), None, None, str(err))
@@ -396,15 +406,17 @@ def estimate_seconds(
         train: Fitting settings (epochs and batch size matter).
 
     Returns:
-        Seconds, including about six seconds per model to build and compile.
+        Seconds, including about six seconds per model kind to build and compile
+        (further seeds reuse the compiled step).
     """
     steps = max(n_windows, 1) * window / 72_000
     total = 0.0
     for kind in models:
         per_batch = _PER_EPOCH_BASE[kind] * 32 / train.batch_size
         work = _PER_EPOCH_UNITS2[kind] * model.units**2 * model.layers
-        total += _COMPILE_SECONDS + train.epochs * steps * (per_batch + work)
-    return total * train.seeds
+        fit = train.epochs * steps * (per_batch + work)
+        total += _COMPILE_SECONDS + fit * train.seeds
+    return total
 
 
 def describe_seconds(seconds: float) -> str:
@@ -445,6 +457,8 @@ def summary(config: ExperimentConfig, split_text: str | None = None) -> str:
     if config.scale_range != (0.0, 1.0):
         low, high = config.scale_range
         parts.append(f"scaled to {low:g}..{high:g}")
+    if not train.jit_compile:
+        parts.append("XLA off")
     return " · ".join(parts)
 
 
