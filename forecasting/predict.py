@@ -45,7 +45,7 @@ def predict_one_step(
     return np.asarray(model.predict(array, batch_size=batch_size, verbose=0))
 
 
-def architecture_key(model: keras.Model) -> str:
+def _architecture_key(model: keras.Model) -> str:
     """Describe a model's architecture, without its layer names or weights.
 
     Two models built with the same settings get the same key, so compiled
@@ -75,7 +75,7 @@ def _rollout(model: keras.Model, steps: int, jit_compile: bool) -> _Rollout:
     import keras
     import tensorflow as tf
 
-    key = (architecture_key(model), steps, jit_compile)
+    key = (_architecture_key(model), steps, jit_compile)
     entry = _ROLLOUTS.pop(key, None)
     if entry is None:
         twin = keras.models.clone_model(model)

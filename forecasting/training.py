@@ -14,10 +14,10 @@ against plain Keras.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -157,38 +157,54 @@ def _release_traced_graphs(before: set[str]) -> None:
             del registry[name]
 
 
-_TRAINERS: OrderedDict[tuple[Any, ...], tuple[Any, list[np.ndarray]]] = OrderedDict()
-_TRAINERS_MAX = 6
-_TRAINERS_LOCK = threading.RLock()
+_TRAINER_LOCK = threading.Lock()
 
 
 def _build(
-    kind: str, x: np.ndarray, y: np.ndarray, model_config: ModelConfig
+    kind: str,
+    window: int,
+    n_features: int,
+    n_outputs: int,
+    model_config: ModelConfig,
 ) -> keras.Model:
     return build_model(
         kind,
-        window=x.shape[1],
-        n_features=x.shape[2],
+        window=window,
+        n_features=n_features,
         units=model_config.units,
         layers=model_config.layers,
         dropout=model_config.dropout,
-        n_outputs=y.shape[1],
+        n_outputs=n_outputs,
     )
 
 
+@functools.lru_cache(maxsize=6)
 def _compiled_trainer(
     kind: str,
-    x: np.ndarray,
-    y: np.ndarray,
+    window: int,
+    n_features: int,
+    n_outputs: int,
     model_config: ModelConfig,
-    train_config: TrainConfig,
+    optimizer: str,
+    learning_rate: float,
+    jit_compile: bool,
     steps_per_execution: int,
 ) -> tuple[keras.Model, list[np.ndarray]]:
-    model = _build(kind, x, y, model_config)
+    """Return a compiled model for one setting and its optimizer's initial state.
+
+    Cached per setting: fitting a new model copies its fresh weights into this
+    trainer, fits the trainer and copies the weights back, so the train step is
+    traced (and, with XLA, compiled) once per setting, not once per model. That
+    saves the compile time of every further fit (several seconds with XLA) and
+    the memory it would cost: TensorFlow keeps every XLA executable for the life
+    of the process (tensorflow/tensorflow#64170), so a compile per model grew the
+    process by about 20 MB per trained model.
+    """
+    model = _build(kind, window, n_features, n_outputs, model_config)
     model.compile(
-        optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
+        optimizer=make_optimizer(optimizer, learning_rate),
         loss="mse",
-        jit_compile=train_config.jit_compile,
+        jit_compile=jit_compile,
         # One call into the compiled graph per epoch instead of one per batch: the
         # same updates in the same order, without Python between the batches.
         steps_per_execution=steps_per_execution,
@@ -197,37 +213,9 @@ def _compiled_trainer(
     return model, [np.array(v) for v in model.optimizer.variables]
 
 
-def _trainer(
-    key: tuple[Any, ...], make: Callable[[], tuple[Any, list[np.ndarray]]]
-) -> tuple[Any, list[np.ndarray]]:
-    """Return the compiled trainer for ``key``, built by ``make`` on a miss.
-
-    A trainer is a compiled model whose train step has been traced (and, with
-    XLA, compiled) once. Fitting a new model of the same architecture, data
-    shape and optimizer settings copies its fresh weights into the trainer, fits
-    the trainer and copies the weights back, so the step is not traced and
-    compiled again. That saves the compile time of every further fit (several
-    seconds with XLA) and the memory it would cost: TensorFlow keeps every XLA
-    executable for the life of the process (tensorflow/tensorflow#64170), so a
-    new compile per model grew the process by about 20 MB per trained model.
-    The least recently used trainers beyond ``_TRAINERS_MAX`` are dropped.
-    """
-    entry = _TRAINERS.pop(key, None)
-    if entry is None:
-        entry = make()
-    _TRAINERS[key] = entry
-    while len(_TRAINERS) > _TRAINERS_MAX:
-        _TRAINERS.popitem(last=False)
-    return entry
-
-
 def _copy_variables(source: keras.Model, target: keras.Model) -> None:
     """Copy weights and random-seed states between two identically built models."""
-    pairs = list(zip(source.variables, target.variables, strict=True))
-    for a, b in pairs:
-        if tuple(a.shape) != tuple(b.shape):  # pragma: no cover - same builder
-            raise RuntimeError(f"variable shapes differ: {a.path} vs {b.path}")
-    for a, b in pairs:
+    for a, b in zip(source.variables, target.variables, strict=True):
         b.assign(a)
 
 
@@ -281,28 +269,24 @@ def train_model(
 
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
 
-    steps_per_execution = math.ceil(len(x) / train_config.batch_size)
-    trainer_key = (
-        kind,
-        x.shape[1:],
-        y.shape[1],
-        model_config,
-        train_config.optimizer,
-        train_config.learning_rate,
-        train_config.jit_compile,
-        steps_per_execution,
-    )
-    with _TRAINERS_LOCK:
-        trainer, optimizer_start = _trainer(
-            trainer_key,
-            lambda: _compiled_trainer(
-                kind, x, y, model_config, train_config, steps_per_execution
-            ),
+    _, window, n_features = x.shape
+    n_outputs = y.shape[1]
+    with _TRAINER_LOCK:
+        trainer, optimizer_start = _compiled_trainer(
+            kind,
+            window,
+            n_features,
+            n_outputs,
+            model_config,
+            train_config.optimizer,
+            train_config.learning_rate,
+            train_config.jit_compile,
+            math.ceil(len(x) / train_config.batch_size),
         )
         # Seed, then build: the initial weights (and dropout seeds) are those of a
         # fresh model, whether or not the compiled trainer was reused.
         keras.utils.set_random_seed(train_config.seed)
-        model = _build(kind, x, y, model_config)
+        model = _build(kind, window, n_features, n_outputs, model_config)
         _copy_variables(model, trainer)
         for variable, value in zip(
             trainer.optimizer.variables, optimizer_start, strict=True

@@ -180,14 +180,13 @@ def test_a_reused_trainer_gives_the_numbers_of_a_fresh_one(series_windows):
         result = train_model("gru", x, y, model_config, train_config)
         return result.history["loss"], predict_one_step(result.model, x)
 
-    training._TRAINERS.clear()
+    training._compiled_trainer.cache_clear()
     fresh_loss, fresh = fit(config)
-    assert len(training._TRAINERS) == 1
-    ((trainer, _),) = training._TRAINERS.values()
+    assert training._compiled_trainer.cache_info().currsize == 1
     fit(TrainConfig(epochs=2, batch_size=16, seed=22, optimizer="adam"))
     again_loss, again = fit(config)
-    assert len(training._TRAINERS) == 1
-    assert next(iter(training._TRAINERS.values()))[0] is trainer
+    assert training._compiled_trainer.cache_info().currsize == 1
+    assert training._compiled_trainer.cache_info().misses == 1  # built once
     np.testing.assert_array_equal(again_loss, fresh_loss)
     np.testing.assert_array_equal(again, fresh)
 
