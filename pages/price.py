@@ -169,7 +169,8 @@ if data is not None:
                 )
 
 # 3 · Models and training -------------------------------------------------------------
-st.header("3 · Models and training", divider="gray")
+# Numbered 2 when the data did not load and step 2 is not shown.
+st.header(f"{3 if data is not None else 2} · Models and training", divider="gray")
 state.restore(widgets.defaults("price", MODEL_KINDS))
 n_train = len(split.train) if split is not None else 1260
 

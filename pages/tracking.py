@@ -161,7 +161,8 @@ if data is not None:
             )
 
 # 3 · Models and training -------------------------------------------------------------
-st.header("3 · Models and training", divider="gray")
+# Numbered 2 when the data did not load and step 2 is not shown.
+st.header(f"{3 if data is not None else 2} · Models and training", divider="gray")
 state.restore({**widgets.defaults("trk", ("gru",)), "trk_rollout": 1000})
 n_train = len(split.train) if split is not None else 2000
 

@@ -262,6 +262,8 @@ def test_bad_upload_shows_an_error_and_the_page_stays_usable(content):
     no_exception(at)
     assert len(errors(at)) == 1
     assert errors(at)[0].endswith(".")
+    # step 2 (what to forecast) is not shown, so the numbering does not skip it
+    assert [h.value for h in at.header] == ["1 · Data", "2 · Models and training"]
     train(at)  # the form still works and says what is missing
     no_exception(at)
     assert any("No data is loaded" in e for e in errors(at))
