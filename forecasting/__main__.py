@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
+from forecasting.budget import budget_seconds, check_budget, check_rollout
 from forecasting.config import (
     MODEL_KINDS,
     MODEL_LABELS,
@@ -34,16 +35,19 @@ from forecasting.data import (
     TRACKING_SAMPLES,
     DataError,
     PriceData,
+    TrackingData,
     load_sample,
     load_ticker,
     read_price_csv,
     read_tracking_csv,
     sample_path,
 )
+from forecasting.engine import ENGINES, EngineSettings, JobFailed, get_engine
 from forecasting.presets import PRESETS, Preset, get_preset
 
 if TYPE_CHECKING:
     from forecasting.compare import Comparison, Transfer
+    from forecasting.engine import Engine
 
 EXIT_USAGE = 2
 
@@ -111,7 +115,24 @@ def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
         default=None,
         help="do not compile training and forecasts with XLA",
     )
+    _add_engine_options(parser)
     group.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where the training runs")
+    group.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="local worker processes, or Ray (RAY_ADDRESS, else a local Ray); "
+        "default FORECASTING_ENGINE or local",
+    )
+    group.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes or Ray tasks at once; default FORECASTING_WORKERS "
+        "or one per core",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +197,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="also apply the trained models to this other individual",
     )
     _add_common_options(tracks, "tracks")
+
+    sweep = commands.add_parser(
+        "sweep", help="a grid over individuals x models x seeds, one CSV row per fit"
+    )
+    source = sweep.add_mutually_exclusive_group()
+    source.add_argument(
+        "--csv", metavar="PATH", help="a tracking CSV with an ID column"
+    )
+    source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
+    sweep.add_argument(
+        "--ids",
+        nargs="+",
+        default=["all"],
+        metavar="ID",
+        help="the individuals, or 'all' (all)",
+    )
+    sweep.add_argument("--id-column", help="the ID column, if not found by its name")
+    sweep.add_argument(
+        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
+    )
+    sweep.add_argument("--train-rows", type=int, help="training rows (2000)")
+    sweep.add_argument("--test-rows", type=int, help="test rows (1000)")
+    sweep.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.csv",
+        help="one row per fit; rows already there are skipped on a re-run",
+    )
+    _add_common_options(sweep, "tracks")
 
     commands.add_parser("presets", help="list the tutorial experiments")
     return parser
@@ -408,7 +458,7 @@ def _compare(
 
 
 def _run(args: argparse.Namespace) -> int:
-    from forecasting.compare import apply_to, rollout_error, run_comparison
+    from forecasting.compare import apply_to, rollout_error
 
     transfer = None
     if args.command == "compare":
@@ -452,16 +502,93 @@ def _run(args: argparse.Namespace) -> int:
         tracks = True
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
-    comparison = run_comparison(
-        frame, config, progress=_progress, rollout_steps=rollout_steps, tracks=tracks
-    )
+    engine = get_engine(EngineSettings.from_env(args.engine, args.workers))
+    comparison = _train(frame, config, rollout_steps, tracks, engine)
     rollout = rollout_error(comparison) if rollout_steps else None
-    applied = (transfer[0], apply_to(comparison, transfer[1])) if transfer else None
+    applied = (
+        (transfer[0], apply_to(comparison, transfer[1], engine=engine))
+        if transfer
+        else None
+    )
     if args.json:
         print(json.dumps(to_json(comparison, rollout, applied), indent=2))
     else:
         _print_report(comparison, title, rollout, applied)
     return 0
+
+
+def _load_tracks(args: argparse.Namespace, sample: str | None) -> TrackingData:
+    if not args.csv and not sample:
+        raise ValueError(
+            "a data source is needed: give --csv PATH, --sample NAME or --preset NAME"
+        )
+    return read_tracking_csv(
+        args.csv or sample_path(sample),  # type: ignore[arg-type]
+        id_column=args.id_column,
+        features=args.features or ("X", "Y"),
+        name=None if args.csv else sample,
+    )
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    """``sweep``: every individual x model x seed on the engine, rows to a CSV."""
+    from pathlib import Path
+
+    from forecasting.sweep import run_sweep, summarize
+
+    preset = _preset(args)
+    data = _load_tracks(args, args.sample or (preset.sample if preset else None))
+    config = resolve_config(
+        args, preset.config if preset else TRACKS_DEFAULT, data.features
+    )
+    ids = data.ids() if args.ids == ["all"] else list(args.ids)
+    engine = get_engine(EngineSettings.from_env(args.engine, args.workers))
+
+    def on_row(row: dict[str, Any], done: int, total: int) -> None:
+        bar = "#" * round(20 * done / max(total, 1))
+        seed = f" seed {row['seed']}" if row["seed"] != "" else ""
+        sys.stderr.write(
+            f"[{bar:<20}] {done}/{total} {row['id']} {row['model']}{seed}: "
+            f"euclidean {row['euclidean']:.4f}\n"
+        )
+        sys.stderr.flush()
+
+    rows = run_sweep(data, ids, config, Path(args.out), engine, on_row)
+    table = summarize(rows)
+    if args.json:
+        print(
+            json.dumps(
+                {"out": args.out, "rows": len(rows), "models": _summary_json(table)},
+                indent=2,
+            )
+        )
+    else:
+        print(f"{len(rows)} rows in {args.out}; mean ± std over individuals and seeds:")
+        print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _summary_json(table: pd.DataFrame) -> dict[str, Any]:
+    return {
+        model: {k: _clean(float(v)) if k != "fits" else int(v) for k, v in row.items()}
+        for model, row in table.iterrows()
+    }
+
+
+def _train(
+    frame: pd.DataFrame,
+    config: ExperimentConfig,
+    rollout_steps: int,
+    tracks: bool,
+    engine: Engine,
+) -> Comparison:
+    """Check the budget (if ``FORECASTING_BUDGET_SECONDS`` is set), then train."""
+    from forecasting.compare import assemble, plan_comparison, run_jobs
+
+    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    check_rollout(rollout_steps)
+    check_budget(config, len(plan.windows.x_train), budget_seconds())
+    return assemble(plan, run_jobs(plan.jobs, _progress, engine))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -470,10 +597,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "presets":
             return _list_presets()
+        if args.command == "sweep":
+            return _sweep(args)
         return _run(args)
     except (DataError, ValueError) as err:
         sys.stderr.write(f"error: {err}\n")
         return EXIT_USAGE
+    except JobFailed as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130

@@ -1,22 +1,26 @@
 """Run a whole comparison: split, scale, window, train every kind, forecast, score.
 
-The dashboard and the command line both call :func:`run_comparison`; the numbers
-they show come from here and nowhere else.
+The dashboard and the command line both go through here: :func:`plan_comparison`
+cuts a comparison into jobs (one fit per model kind and seed), the engine runs
+them on workers, and :func:`assemble` scores the results beside the baselines.
+:func:`run_comparison` does all three and waits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.config import MODEL_LABELS, ExperimentConfig, TrainConfig
+from forecasting.config import MODEL_LABELS, ExperimentConfig
 from forecasting.data import DataError
-from forecasting.predict import free_run, predict_one_step
-from forecasting.training import ProgressCallback, TrainResult, train_model
+from forecasting.engine import Engine, JobFailed, Ticket, get_engine, user_error
+from forecasting.jobs import ApplyJob, FitJob, FitResult
+from forecasting.training import ProgressCallback
 from forecasting.windows import (
     Split,
     Windows,
@@ -42,14 +46,14 @@ class ModelRun:
         kind: Model kind, e.g. ``"lstm"``.
         seed_predictions: One-step-ahead level forecasts of the test rows per seed,
             ``(seeds, n_test, features)``, original units.
-        trains: How each seed's fit went (model, loss history, time, size).
+        trains: How each seed's fit went (loss history, time, size, model file).
         seed_rollouts: Free-run level forecasts from the last training window per
             seed, ``(seeds, steps, features)``, or ``None`` if not asked for.
     """
 
     kind: str
     seed_predictions: np.ndarray
-    trains: list[TrainResult]
+    trains: list[FitResult]
     seed_rollouts: np.ndarray | None = None
 
     @property
@@ -68,7 +72,7 @@ class ModelRun:
         return None if self.seed_rollouts is None else self.seed_rollouts.mean(axis=0)
 
     @property
-    def train(self) -> TrainResult:
+    def train(self) -> FitResult:
         """The fit with the configured (first) seed."""
         return self.trains[0]
 
@@ -94,7 +98,6 @@ class Comparison:
     metrics: pd.DataFrame
     rollout_steps: int = 0
     tracks: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def split(self) -> Split:
@@ -130,7 +133,7 @@ def metrics_table(
     actual: np.ndarray,
     predictions: dict[str, np.ndarray],
     baselines: dict[str, np.ndarray],
-    trains: dict[str, list[TrainResult]] | None = None,
+    trains: dict[str, list[FitResult]] | None = None,
     with_euclidean: bool = False,
 ) -> pd.DataFrame:
     """Score every model and baseline on the same targets, in original units.
@@ -219,26 +222,117 @@ def naive_baselines(split: Split, window: int, tracks: bool) -> dict[str, np.nda
 ModelDoneCallback = Callable[[ModelRun], None]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A comparison cut into jobs: one fit per model kind and seed.
+
+    Attributes:
+        config: The settings.
+        windows: Scaled windows, scaler and split (made here, cheaply, so the
+            caller can check them before anything is queued).
+        jobs: One :class:`~forecasting.jobs.FitJob` per kind and seed, kinds in
+            the configured order, seeds ascending.
+        rollout_steps: Free-run length (0 for none).
+        tracks: Score as 2-D tracks.
+    """
+
+    config: ExperimentConfig
+    windows: Windows
+    jobs: tuple[FitJob, ...]
+    rollout_steps: int = 0
+    tracks: bool = False
+
+
+def plan_comparison(
+    frame: pd.DataFrame,
+    config: ExperimentConfig,
+    rollout_steps: int = 0,
+    tracks: bool = False,
+) -> Plan:
+    """Split, scale and window the data and list the fits to run.
+
+    Raises:
+        DataError: If the data does not fit the config (missing column, empty year
+            range, window too long, windows too large for memory, ...).
+    """
+    from forecasting.budget import fit_seconds
+
+    split = split_series(frame, config.columns, config.split)
+    windows = prepare_windows(split, config.window, config.scale_range, config.target)
+    n_windows = len(windows.x_train)
+    jobs = tuple(
+        FitJob(
+            kind,
+            config.train.seed + i,
+            config,
+            split,
+            rollout_steps,
+            estimate=fit_seconds(kind, n_windows, config),
+        )
+        for kind in config.models
+        for i in range(config.train.seeds)
+    )
+    return Plan(config, windows, jobs, rollout_steps, tracks)
+
+
+def assemble(plan: Plan, results: list[FitResult]) -> Comparison:
+    """Put the fits of a plan (in the plan's job order) together and score them."""
+    split = plan.windows.split
+    runs: dict[str, ModelRun] = {}
+    for kind in plan.config.models:
+        fits = [r for r in results if r.kind == kind]
+        rollouts = [r.rollout for r in fits if r.rollout is not None]
+        runs[kind] = ModelRun(
+            kind,
+            np.stack([r.predictions for r in fits]),
+            fits,
+            np.stack(rollouts) if rollouts else None,
+        )
+    baselines = naive_baselines(split, plan.config.window, plan.tracks)
+    table = metrics_table(
+        split.test,
+        {k: r.seed_predictions for k, r in runs.items()},
+        baselines,
+        {k: r.trains for k, r in runs.items()},
+        with_euclidean=plan.tracks,
+    )
+    return Comparison(
+        plan.config,
+        plan.windows,
+        runs,
+        baselines,
+        table,
+        plan.rollout_steps,
+        plan.tracks,
+    )
+
+
 def run_comparison(
     frame: pd.DataFrame,
     config: ExperimentConfig,
     progress: ProgressCallback | None = None,
     rollout_steps: int = 0,
     tracks: bool = False,
-    on_model_done: ModelDoneCallback | None = None,
+    engine: Engine | None = None,
+    owner: str = "cli",
 ) -> Comparison:
     """Train every model kind of ``config`` on one series and score them side by side.
+
+    The fits (every kind and seed) run as jobs on the engine, at the same time
+    when it has several workers.
 
     Args:
         frame: The series in time order, with the ``config.columns`` among its
             columns; a ``DatetimeIndex`` for splits by years.
         config: Split, window, scaling, model kinds, architecture and training.
-        progress: Optional ``progress(kind, epoch, epochs, logs)`` per epoch.
+        progress: Optional ``progress(kind, epoch, epochs, logs)`` per epoch and
+            fit; ``logs["seed"]`` says which seed.
         rollout_steps: If positive, also forecast this many steps freely from the
             last training window.
         tracks: Score as 2-D tracks (adds the Euclidean error and the
             constant-velocity baseline).
-        on_model_done: Called with each :class:`ModelRun` as soon as it is ready.
+        engine: Where the jobs run; the process-wide engine if ``None``.
+        owner: Who asks (for the engine's fair queue).
 
     Returns:
         The :class:`Comparison`.
@@ -246,64 +340,43 @@ def run_comparison(
     Raises:
         DataError: If the data does not fit the config (missing column, empty year
             range, window too long, ...).
+        JobFailed: If a fit failed (a worker died, ...).
     """
-    split = split_series(frame, config.columns, config.split)
-    windows = prepare_windows(split, config.window, config.scale_range, config.target)
-    previous = previous_levels(split.train, split.test)
-    start = windows.start_window(split.train)
-    runs: dict[str, ModelRun] = {}
-    for kind in config.models:
-        trains, forecasts, rollouts = [], [], []
-        for i in range(config.train.seeds):
-            train_config = replace(config.train, seed=config.train.seed + i)
-            trained = train_model(
-                kind,
-                windows.x_train,
-                windows.y_train,
-                config.model,
-                train_config,
-                _seeded_progress(progress, i, config.train),
-            )
-            trains.append(trained)
-            scaled = predict_one_step(trained.model, windows.x_test)
-            forecasts.append(windows.one_step_levels(scaled, previous))
-            if rollout_steps > 0:
-                path = free_run(
-                    trained.model, start, rollout_steps, config.train.jit_compile
-                )
-                rollouts.append(windows.rollout_levels(path, split.train[-1]))
-        run = ModelRun(
-            kind,
-            np.stack(forecasts),
-            trains,
-            np.stack(rollouts) if rollouts else None,
-        )
-        runs[kind] = run
-        if on_model_done is not None:
-            on_model_done(run)
-    baselines = naive_baselines(split, config.window, tracks)
-    table = metrics_table(
-        split.test,
-        {k: r.seed_predictions for k, r in runs.items()},
-        baselines,
-        {k: r.trains for k, r in runs.items()},
-        with_euclidean=tracks,
-    )
-    return Comparison(config, windows, runs, baselines, table, rollout_steps, tracks)
+    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    return assemble(plan, run_jobs(plan.jobs, progress, engine, owner))
 
 
-def _seeded_progress(
-    progress: ProgressCallback | None, index: int, train: TrainConfig
-) -> ProgressCallback | None:
-    """Count epochs across seeds, so one progress bar covers every seed of a kind."""
-    if progress is None or train.seeds == 1:
-        return progress
+def run_jobs(
+    jobs: Sequence[FitJob],
+    progress: ProgressCallback | None = None,
+    engine: Engine | None = None,
+    owner: str = "cli",
+) -> list[Any]:
+    """Run jobs on the engine and return their results in order.
 
-    def report(kind: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        logs = {**logs, "seed": float(train.seed + index)}
-        progress(kind, index * epochs + epoch, train.seeds * epochs, logs)
+    Raises:
+        DataError, ValueError: A job's own error (bad data or settings).
+        JobFailed: Any other failure.
+    """
+    engine = engine or get_engine()
+    tickets = [engine.submit(job, owner) for job in jobs]
+    by_ticket = {t.id: job for t, job in zip(tickets, jobs, strict=True)}
+    several_seeds = len({getattr(job, "seed", 0) for job in jobs}) > 1
 
-    return report
+    def relay(ticket: Ticket, payload: dict[str, Any]) -> None:
+        job = by_ticket[ticket.id]
+        if progress is not None and isinstance(job, FitJob):
+            logs = dict(payload["logs"])
+            if several_seeds:
+                logs["seed"] = float(job.seed)
+            progress(job.kind, payload["epoch"], payload["epochs"], logs)
+
+    try:
+        return engine.gather(tickets, relay)
+    except JobFailed as err:
+        raise user_error(err) from None
+    finally:
+        engine.release(tickets)
 
 
 def rollout_error(comparison: Comparison) -> dict[str, float]:
@@ -341,7 +414,12 @@ class Transfer:
     metrics: pd.DataFrame
 
 
-def apply_to(comparison: Comparison, frame: pd.DataFrame) -> Transfer:
+def apply_to(
+    comparison: Comparison,
+    frame: pd.DataFrame,
+    engine: Engine | None = None,
+    owner: str = "cli",
+) -> Transfer:
     """Apply a comparison's trained models, unchanged, to another series.
 
     The other series is split with the same settings and scaled with the
@@ -349,8 +427,10 @@ def apply_to(comparison: Comparison, frame: pd.DataFrame) -> Transfer:
     measures how well what was learned on one individual carries over.
 
     Args:
-        frame: The other series, with the same feature columns.
         comparison: A finished comparison.
+        frame: The other series, with the same feature columns.
+        engine: Where the forecasts run; the process-wide engine if ``None``.
+        owner: Who asks (for the engine's fair queue).
 
     Returns:
         The :class:`Transfer`, scored against the other series' test rows.
@@ -369,21 +449,22 @@ def apply_to(comparison: Comparison, frame: pd.DataFrame) -> Transfer:
     x_test = windows.test_windows(split.train, split.test)
     previous = previous_levels(split.train, split.test)
     start = windows.start_window(split.train)
+    steps, jit = comparison.rollout_steps, config.train.jit_compile
+    jobs = [
+        ApplyJob(fit.kind, fit.seed, fit.model_file, x_test, start, steps, jit)
+        for run in comparison.runs.values()
+        for fit in run.trains
+    ]
+    outputs = run_jobs(jobs, engine=engine, owner=owner)
     predictions, rollouts = {}, {}
-    for kind, run in comparison.runs.items():
-        forecasts, paths = [], []
-        for trained in run.trains:
-            scaled = predict_one_step(trained.model, x_test)
-            forecasts.append(windows.one_step_levels(scaled, previous))
-            if comparison.rollout_steps > 0:
-                path = free_run(
-                    trained.model,
-                    start,
-                    comparison.rollout_steps,
-                    config.train.jit_compile,
-                )
-                paths.append(windows.rollout_levels(path, split.train[-1]))
-        predictions[kind] = np.stack(forecasts)
+    for kind in comparison.runs:
+        mine = [out for job, out in zip(jobs, outputs, strict=True) if job.kind == kind]
+        predictions[kind] = np.stack(
+            [windows.one_step_levels(one, previous) for one, _ in mine]
+        )
+        paths = [
+            windows.rollout_levels(p, split.train[-1]) for _, p in mine if p is not None
+        ]
         if paths:
             rollouts[kind] = np.mean(paths, axis=0)
     baselines = naive_baselines(split, config.window, comparison.tracks)

@@ -1,9 +1,9 @@
 """Seeded training with a progress callback and honest early stopping.
 
 Early stopping watches a validation tail cut from the END of the training windows
-(in time order), never the test data. TensorFlow state is process-wide, so callers
-that train from several threads (the dashboard's sessions) go through
-:func:`exclusive`, which lets one training run at a time.
+(in time order), never the test data. TensorFlow and Keras keep process-wide state
+(seeds, name counters), so a process trains one model at a time: the engine's
+workers (:mod:`forecasting.workers`) each run one job after another.
 
 Speed: the train step is compiled with XLA and runs a whole epoch per call
 (``steps_per_execution``), and the compiled step is kept per setting and reused
@@ -18,8 +18,7 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,30 +37,6 @@ ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 ``epoch`` counts from 1; ``logs`` holds ``"loss"`` (and ``"val_loss"`` with early
 stopping) as floats.
 """
-
-_TRAINING_LOCK = threading.Lock()
-
-
-@contextmanager
-def exclusive(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold the process-wide training lock for the duration of the block.
-
-    Args:
-        on_wait: Called once, before blocking, if another thread holds the lock
-            (the dashboard uses it to say that a session is waiting).
-
-    Yields:
-        Nothing; the lock is held inside the block.
-    """
-    if not _TRAINING_LOCK.acquire(blocking=False):
-        if on_wait is not None:
-            on_wait()
-        _TRAINING_LOCK.acquire()
-    try:
-        yield
-    finally:
-        _TRAINING_LOCK.release()
-
 
 @dataclass
 class TrainResult:
@@ -143,8 +118,7 @@ def _release_traced_graphs(before: set[str]) -> None:
     (``clear_session`` does not touch the registry; measured in bench/LEVERS.md).
     The entries are needed only while tracing. This touches a private TensorFlow
     attribute, so it does nothing where that attribute is missing; it must not
-    run while another thread traces, which :func:`exclusive` guarantees in the
-    dashboard.
+    run while another thread traces (a worker trains one model at a time).
     """
     try:
         from tensorflow.python.framework import ops

@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
+from forecasting.budget import check_memory
 from forecasting.config import SplitConfig
 from forecasting.data import DataError
 
@@ -288,7 +289,8 @@ def prepare_windows(
         The :class:`Windows`; ``x_test`` has exactly one window per test row.
 
     Raises:
-        DataError: If the window is not shorter than the training data.
+        DataError: If the window is not shorter than the training data, or the
+            windows would not fit in the memory one run may use.
     """
     n_train = len(split.train)
     needed = window + (1 if target == "diff" else 0)
@@ -297,6 +299,7 @@ def prepare_windows(
             f"The window ({window} rows) must be shorter than the training data "
             f"({n_train} rows); choose a smaller window or a longer training period."
         )
+    check_memory(n_train - needed + len(split.test), window, split.train.shape[1])
     train = split.train
     model_space = np.diff(train, axis=0) if target == "diff" else train
     scaler = MinMaxScaler(feature_range=tuple(scale_range))

@@ -15,7 +15,7 @@ from forecasting import charts
 from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData
 from forecasting.presets import Preset
-from forecasting.windows import Split, prepare_windows, split_series
+from forecasting.windows import Split, split_series
 from ui import loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "price"
@@ -247,27 +247,22 @@ if submitted:
         )
     else:
         try:
-            # Check the window against the data before starting a training.
-            prepare_windows(split, config.window, config.scale_range, config.target)
-            comparison, seconds = runner.train_with_progress(
-                data.fingerprint(), frame, config, test=split.test
+            runner.start_training(
+                PAGE,
+                frame,
+                config,
+                meta={
+                    "key": key,
+                    "data_label": sources.data_label(data.name),
+                    "summary": widgets.summary(config),
+                    "extras": {"preset": widgets.matching_preset(config, data.name)},
+                },
             )
         except (DataError, ValueError) as err:
             st.error(str(err))
         except Exception as err:  # never show a traceback
             runner.report_unexpected(err)
-        else:
-            state.store_run(
-                PAGE,
-                state.RunRecord(
-                    key=key,
-                    comparison=comparison,
-                    data_label=sources.data_label(data.name),
-                    summary=widgets.summary(config),
-                    seconds=seconds,
-                    extras={"preset": widgets.matching_preset(config, data.name)},
-                ),
-            )
+runner.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------
 record = state.find_run(PAGE, key) if key else None

@@ -16,7 +16,7 @@ from forecasting import charts
 from forecasting.config import MODEL_LABELS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData
 from forecasting.presets import Preset
-from forecasting.windows import Split, prepare_windows, split_series
+from forecasting.windows import Split, split_series
 from ui import loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "tracking"
@@ -245,39 +245,31 @@ if submitted:
         )
     else:
         try:
-            # Check the window against the data before starting a training.
-            prepare_windows(split, config.window, config.scale_range, config.target)
-            comparison, seconds = runner.train_with_progress(
-                data_key,
+            runner.start_training(
+                PAGE,
                 frame,
                 config,
-                rollout_steps=rollout,
-                tracks=True,
-                test=split.test,
-            )
-        except (DataError, ValueError) as err:
-            st.error(str(err))
-        except Exception as err:  # never show a traceback
-            runner.report_unexpected(err)
-        else:
-            state.store_run(
-                PAGE,
-                state.RunRecord(
-                    key=key,
-                    comparison=comparison,
-                    data_label=f"{sources.data_label(data.name)} · {individual}",
-                    summary=widgets.summary(config)
+                meta={
+                    "key": key,
+                    "data_label": f"{sources.data_label(data.name)} · {individual}",
+                    "summary": widgets.summary(config)
                     + (f" · free run {rollout} steps" if rollout else ""),
-                    seconds=seconds,
-                    extras={
+                    "extras": {
                         "individual": individual,
                         "data_key": data.fingerprint(),
                         "preset": widgets.matching_preset(
                             config, data.name, individual
                         ),
                     },
-                ),
+                },
+                rollout_steps=rollout,
+                tracks=True,
             )
+        except (DataError, ValueError) as err:
+            st.error(str(err))
+        except Exception as err:  # never show a traceback
+            runner.report_unexpected(err)
+runner.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------
 record = state.find_run(PAGE, key) if key else None

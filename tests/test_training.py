@@ -4,7 +4,7 @@ import pytest
 from forecasting.config import MODEL_KINDS, ModelConfig, TrainConfig
 from forecasting.data import DataError
 from forecasting.predict import predict_one_step
-from forecasting.training import exclusive, train_model, validation_split
+from forecasting.training import train_model, validation_split
 
 
 @pytest.fixture
@@ -106,32 +106,6 @@ def test_xla_off_trains_too(series_windows):
         "gru", x, y, ModelConfig(units=4), TrainConfig(epochs=1, jit_compile=False)
     )
     assert result.epochs_run == 1
-
-
-def test_exclusive_reports_waiting_when_held():
-    import threading
-
-    waited = []
-    inside = threading.Event()
-    release = threading.Event()
-
-    def hold():
-        with exclusive():
-            inside.set()
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    inside.wait(5)
-    timer = threading.Timer(0.2, release.set)
-    timer.start()
-    with exclusive(on_wait=lambda: waited.append(True)):
-        pass
-    holder.join()
-    assert waited == [True]
-    with exclusive(on_wait=lambda: waited.append(False)):
-        pass
-    assert waited == [True]
 
 
 def test_fast_path_matches_plain_keras_fit(series_windows):

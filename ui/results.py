@@ -6,7 +6,6 @@ a display option redraws at once and never retrains.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 
@@ -193,7 +192,7 @@ def downloads(record: RunRecord, index_label: str) -> None:
     for column, run in zip(columns, comparison.runs.values(), strict=False):
         column.download_button(
             f"{run.label} model (.keras)",
-            functools.partial(runner.model_bytes, run.train.model),
+            run.train.model_file,
             file_name=f"{slug}_{run.kind}.keras",
             mime="application/octet-stream",
             on_click="ignore",
@@ -485,10 +484,7 @@ def transfer_section(
     if st.button("Apply the trained models", key="trk_apply"):
         try:
             frame = other_frame(other)
-            other_key = f"{record.extras.get('data_key')}:{other}"
-            transfer = runner.transfer_with_wait(
-                record.key, other_key, record.comparison, frame
-            )
+            transfer = runner.transfer(record.comparison, frame)
         except (DataError, ValueError) as err:
             st.error(str(err))
         except Exception as err:  # never show a traceback

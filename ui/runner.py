@@ -1,180 +1,258 @@
-"""Cached training with live progress, safe when several sessions train at once.
+"""Training as jobs on the engine, with a live board, a place in line and Cancel.
 
-:func:`train_cached` is the one place where the dashboard trains models. It is an
-``st.cache_resource`` function keyed by the data fingerprint, the full
-:class:`~forecasting.config.ExperimentConfig`, the free-run length and the track
-flag; the frame and the callbacks are passed as underscore arguments, which
-Streamlit does not hash. Asking again for settings that were trained before (by
-any session) returns the same :class:`~forecasting.compare.Comparison` at once.
+Pressing *Train* cuts the comparison into jobs (one fit per model kind and seed,
+:func:`forecasting.compare.plan_comparison`), checks them against the teacher's
+budget and submits them to the process-wide engine (:mod:`forecasting.engine`),
+which runs them on worker processes (or Ray) with a queue that takes jobs in turn
+from each browser session. The server process never imports TensorFlow.
 
-Streamlit records ``st`` calls made inside a cached function in order to replay
-them on a cache hit, and cannot replay calls on placeholders created outside the
-function. So the cached function never touches Streamlit: it runs in a worker
-thread, its callbacks only put events on a queue, and the page's own thread reads
-the queue and draws the progress bars (:func:`train_with_progress`).
+The jobs are kept in the session (:class:`Pending`), not in the script run: the
+page follows them (:func:`follow`), redrawing progress every few tenths of a
+second, and any click simply reruns the page, which picks them up again. When
+every job is done the results are assembled into a
+:class:`~forecasting.compare.Comparison` and stored like before. Identical jobs
+from several students train once (the engine joins them and keeps results).
 
-Keras and TensorFlow keep process-wide state (random seeds, name counters), so
-every training, model build and forecast goes through
-:func:`forecasting.training.exclusive`; a session that has to wait says so.
+A small thread (:func:`_watch_sessions`) tells the engine which sessions are
+still connected; the jobs of a closed tab are cancelled within a minute.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from forecasting import metrics
-from forecasting.compare import Comparison, ModelRun, Transfer, apply_to, run_comparison
+from forecasting.budget import (
+    APP_BUDGET_SECONDS,
+    budget_seconds,
+    check_budget,
+    check_rollout,
+    describe_seconds,
+)
+from forecasting.compare import (
+    Comparison,
+    Plan,
+    Transfer,
+    apply_to,
+    assemble,
+    plan_comparison,
+)
 from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.training import ProgressCallback, exclusive
-
-if TYPE_CHECKING:
-    import keras
+from forecasting.engine import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Engine,
+    JobFailed,
+    Status,
+    Ticket,
+    get_engine,
+    user_error,
+)
+from forecasting.jobs import FitResult, SummaryJob
 
 LOG = logging.getLogger(__name__)
 
-WAIT_MESSAGE = "Waiting for another session's training to finish…"
-"""Shown while another browser session holds the training lock."""
-
-CALLS: dict[str, int] = {"train": 0, "transfer": 0, "waits": 0}
-"""How often each cached function really ran (not served from the cache), and
-how often a page showed :data:`WAIT_MESSAGE` (for tests and curious teachers)."""
-
-_CALLS_LOCK = threading.Lock()
-_POLL_SECONDS = 0.2
-
-T = TypeVar("T")
-Event = tuple[Any, ...]
-Emit = Callable[[Event], None]
+_PENDING = "_pending_"
+_POLL_SECONDS = 0.3
+_WATCH_SECONDS = 10.0
 
 
-def _count(name: str) -> None:
-    with _CALLS_LOCK:
-        CALLS[name] += 1
+def engine() -> Engine:
+    """The process-wide engine, and the thread that watches sessions for it."""
+    engine = get_engine()
+    _start_watcher(engine)
+    return engine
+
+
+def owner() -> str:
+    """This browser session's id (the engine's owner of its jobs)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
 
 
 def cache_key(
     fingerprint: str, config: ExperimentConfig, rollout_steps: int, tracks: bool
 ) -> str:
-    """Identify one trained comparison (the same values key :func:`train_cached`)."""
+    """Identify one trained comparison (data, settings, free run, tracks)."""
     return f"{fingerprint}|{config!r}|{rollout_steps}|{tracks}"
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def train_cached(
-    fingerprint: str,
+def app_budget() -> float | None:
+    """Seconds of work one run may take: ``FORECASTING_BUDGET_SECONDS`` or 10 min."""
+    return budget_seconds(APP_BUDGET_SECONDS)
+
+
+@dataclass
+class Pending:
+    """A training in progress, kept in the session so page reruns keep it.
+
+    Attributes:
+        plan: The comparison's jobs and windows.
+        tickets: One engine ticket per job, in the plan's order.
+        meta: What the page stores with the result (key, labels, extras).
+        test: The real test rows, to score each model as it finishes.
+        started: ``time.perf_counter()`` when Train was pressed.
+    """
+
+    plan: Plan
+    tickets: list[Ticket]
+    meta: dict[str, Any]
+    test: np.ndarray
+    started: float = field(default_factory=time.perf_counter)
+
+
+def start_training(
+    page: str,
+    frame: pd.DataFrame,
     config: ExperimentConfig,
-    rollout_steps: int,
-    tracks: bool,
-    _frame: pd.DataFrame,
-    _progress: ProgressCallback | None = None,
-    _on_model_done: Callable[[ModelRun], None] | None = None,
-    _on_wait: Callable[[], None] | None = None,
-) -> Comparison:
-    """Train and score every model of ``config`` on ``_frame`` (once per key).
-
-    Args:
-        fingerprint: Identifies the data in ``_frame`` (part of the cache key).
-        config: All settings (part of the cache key).
-        rollout_steps: Free-run forecast length, 0 for none (part of the key).
-        tracks: Score as 2-D tracks (part of the key).
-        _frame: The series; not hashed, ``fingerprint`` stands for it.
-        _progress: ``progress(kind, epoch, epochs, logs)`` after every epoch.
-        _on_model_done: Called with each model's run as soon as it is ready.
-        _on_wait: Called if another session is training and this one waits.
-
-    Returns:
-        The comparison.
+    meta: dict[str, Any],
+    rollout_steps: int = 0,
+    tracks: bool = False,
+) -> None:
+    """Check the settings and the budget, then queue the jobs of a comparison.
 
     Raises:
-        DataError: If the data does not fit the settings.
+        DataError: If the data does not fit the settings (or memory).
+        ValueError: If the run is over the budget (the message says what to
+            lower) or a setting is invalid.
     """
-    _count("train")
-    with exclusive(on_wait=_on_wait):
-        return run_comparison(
-            _frame,
-            config,
-            progress=_progress,
-            rollout_steps=rollout_steps,
-            tracks=tracks,
-            on_model_done=_on_model_done,
+    cancel(page)
+    check_rollout(rollout_steps)
+    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    check_budget(config, len(plan.windows.x_train), app_budget())
+    jobs_engine, who = engine(), owner()
+    jobs_engine.heartbeat(who)
+    tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
+    pending = Pending(plan, tickets, meta, plan.windows.split.test)
+    st.session_state[_PENDING + page] = pending
+
+
+def pending(page: str) -> Pending | None:
+    """The page's training in progress, if any."""
+    return st.session_state.get(_PENDING + page)
+
+
+def cancel(page: str) -> bool:
+    """Cancel the page's training in progress; return whether there was one."""
+    waiting = st.session_state.pop(_PENDING + page, None)
+    if waiting is None:
+        return False
+    engine().cancel(waiting.tickets)
+    return True
+
+
+def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
+    """Show the page's training until it ends; return the finished comparison.
+
+    Returns:
+        ``(comparison, meta, seconds)`` once every job is done (``seconds`` is 0
+        when everything came from the cache), else ``None`` (nothing pending,
+        cancelled or failed: the page says which).
+    """
+    waiting = pending(page)
+    if waiting is None:
+        return None
+    if st.session_state.get(f"{page}_cancel"):
+        cancel(page)
+        st.info("Training cancelled.", icon=":material/cancel:")
+        return None
+    jobs_engine = engine()
+    slot = st.empty()
+    with slot.container():
+        board = _Board(waiting)
+        st.button("Cancel training", key=f"{page}_cancel", icon=":material/stop:")
+    try:
+        statuses = _wait(jobs_engine, waiting, board)
+    except JobFailed as err:
+        st.session_state.pop(_PENDING + page, None)
+        slot.empty()
+        raise user_error(err) from None
+    slot.empty()
+    st.session_state.pop(_PENDING + page, None)
+    if any(s.state == CANCELLED for s in statuses):
+        st.warning(
+            "The training was cancelled (by a teacher's restart or a closed tab); "
+            "press Train to start again.",
+            icon=":material/cancel:",
         )
+        return None
+    results: list[FitResult] = [jobs_engine.result(t) for t in waiting.tickets]
+    jobs_engine.release(waiting.tickets)
+    comparison = assemble(waiting.plan, results)
+    seconds = time.perf_counter() - waiting.started if board.drawn else 0.0
+    if board.drawn:
+        st.success(
+            f"Trained {len(waiting.plan.config.models)} model(s) in "
+            f"{_format_seconds(seconds)}; the results are below.",
+            icon=":material/check_circle:",
+        )
+    return comparison, waiting.meta, seconds
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
-def transfer_cached(
-    run_key: str,
-    other_key: str,
-    _comparison: Comparison,
-    _frame: pd.DataFrame,
-    _on_wait: Callable[[], None] | None = None,
-) -> Transfer:
-    """Apply a comparison's trained models to another series (once per pair).
+def follow_and_store(page: str) -> None:
+    """Follow the page's training; store the result as the page's newest run.
 
-    Args:
-        run_key: The comparison's :func:`cache_key`.
-        other_key: Identifies the other series (e.g. data fingerprint + ID).
-        _comparison: The trained comparison (stands behind ``run_key``).
-        _frame: The other series (stands behind ``other_key``).
-        _on_wait: Called if another session is training and this one waits.
-
-    Returns:
-        The transfer result.
+    Errors become one sentence on the page, never a traceback.
     """
-    _count("transfer")
-    with exclusive(on_wait=_on_wait):
-        return apply_to(_comparison, _frame)
+    from forecasting.data import DataError
+    from ui import state
+
+    try:
+        finished = follow(page)
+    except (DataError, ValueError, JobFailed) as err:
+        st.error(str(err))
+        return
+    except Exception as err:  # never show a traceback
+        report_unexpected(err)
+        return
+    if finished is None:
+        return
+    comparison, meta, seconds = finished
+    state.store_run(
+        page,
+        state.RunRecord(
+            key=meta["key"],
+            comparison=comparison,
+            data_label=meta["data_label"],
+            summary=meta["summary"],
+            seconds=seconds,
+            extras=meta.get("extras", {}),
+        ),
+    )
 
 
-def _in_worker(
-    work: Callable[[Emit], T], on_event: Callable[[Event], None], name: str
-) -> T:
-    """Run ``work(emit)`` in a thread; hand its events to ``on_event`` here.
-
-    While nothing happens, ``on_event(("tick",))`` is called every 0.2 s, so the
-    page can show that it is still busy.
-
-    Returns:
-        What ``work`` returned.
+def _wait(jobs_engine: Engine, waiting: Pending, board: _Board) -> list[Status]:
+    """Poll the tickets, redrawing the board, until none is queued or running.
 
     Raises:
-        Exception: Whatever ``work`` raised.
+        JobFailed: The first job that failed (the others are cancelled).
     """
-    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-
-    def target() -> None:
-        try:
-            result = work(events.put)
-        except BaseException as err:  # handed to the page thread below
-            events.put(("error", err))
-        else:
-            events.put(("result", result))
-
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
+    who = owner()
     while True:
-        try:
-            event = events.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            if not thread.is_alive() and events.empty():
-                raise RuntimeError("the worker thread ended without a result") from None
-            on_event(("tick",))
-            continue
-        if event[0] == "result":
-            return event[1]
-        if event[0] == "error":
-            raise event[1]
-        on_event(event)
+        statuses = [jobs_engine.status(t) for t in waiting.tickets]
+        failed = next((s for s in statuses if s.state == FAILED), None)
+        if failed is not None:
+            jobs_engine.cancel(waiting.tickets)
+            message = failed.error or "A training job failed."
+            raise JobFailed(message, failed.error_kind or "Error")
+        if all(s.state in (DONE, CANCELLED) for s in statuses):
+            return statuses
+        jobs_engine.heartbeat(who)
+        board.draw(statuses, jobs_engine)
+        time.sleep(_POLL_SECONDS)
 
 
 def _format_seconds(seconds: float) -> str:
@@ -183,212 +261,155 @@ def _format_seconds(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
-def _loss_text(logs: dict[str, float]) -> str:
-    parts = [f"loss {logs['loss']:.5f}"] if "loss" in logs else []
-    if "val_loss" in logs:
-        parts.append(f"val loss {logs['val_loss']:.5f}")
-    return ", ".join(parts)
+class _Board:
+    """Per-model progress bars, the place in line, and finished models' errors."""
 
+    def __init__(self, waiting: Pending):
+        self.waiting = waiting
+        self.drawn = False
+        self.kinds = waiting.plan.config.models
+        self.slots: dict[str, Any] = {}
+        self.box: Any = None
+        self.status: Any = None
+        self.table: Any = None
+        self.rows: dict[str, dict[str, Any]] = {}
 
-class _ProgressBoard:
-    """Per-model progress bars, a status line and the finished models' numbers."""
+    def _layout(self) -> None:
+        self.box = st.container(border=True)
+        self.status = self.box.empty()
+        for kind in self.kinds:
+            self.slots[kind] = self.box.empty()
+        self.table = self.box.empty()
+        self.drawn = True
 
-    def __init__(
-        self,
-        config: ExperimentConfig,
-        test: np.ndarray | None,
-        tracks: bool,
-        started: float,
-    ):
-        self.config = config
-        self.test = test
-        self.tracks = tracks
-        self.started = started
-        self.shown_at = 0.0
-        self.current = config.models[0]
-        self.epoch_seen = False
-        self.waiting = False
-        self.rows: list[dict[str, Any]] = []
-        box = st.container(border=True)
-        self.status = box.empty()
-        self.bars = {}
-        for kind in config.models:
-            self.bars[kind] = box.progress(0.0, text=f"{MODEL_LABELS[kind]}: waiting")
-        self.table = box.empty()
-        self._say_training(config.models[0])
-
-    def _say_training(self, kind: str) -> None:
-        self.current = kind
-        self.shown_at = time.perf_counter()
-        n = self.config.models.index(kind) + 1
-        total = len(self.config.models)
-        elapsed = _format_seconds(self.shown_at - self.started)
-        if self.epoch_seen:
-            note = "The first epoch of each model includes compiling it."
-        else:
-            note = (
-                "Loading TensorFlow and compiling the model first: the first epoch "
-                "takes longest."
-            )
+    def draw(self, statuses: list[Status], jobs_engine: Engine) -> None:
+        """Redraw everything from the tickets' statuses."""
+        if not self.drawn:
+            self._layout()
         self.status.info(
-            f"Training **{MODEL_LABELS[kind]}** (model {n} of {total}), "
-            f"{elapsed} so far. {note}",
+            _headline(
+                statuses, jobs_engine, time.perf_counter() - self.waiting.started
+            ),
             icon=":material/model_training:",
         )
+        jobs = self.waiting.plan.jobs
+        for kind in self.kinds:
+            mine = [
+                (t, s)
+                for t, s, job in zip(self.waiting.tickets, statuses, jobs, strict=True)
+                if job.kind == kind
+            ]
+            fraction, text = _model_line(kind, mine)
+            self.slots[kind].progress(fraction, text=text)
+            if all(s.state == DONE for _, s in mine) and kind not in self.rows:
+                self._add_row(kind, [jobs_engine.result(t) for t, _ in mine])
 
-    def handle(self, event: Event) -> None:
-        """Update the board for one event from the training thread."""
-        what = event[0]
-        if what == "tick":
-            if not self.waiting and time.perf_counter() - self.shown_at >= 1.0:
-                self._say_training(self.current)  # keeps the clock running
-        elif what == "wait":
-            _count("waits")
-            self.waiting = True
-            self.status.warning(WAIT_MESSAGE, icon=":material/hourglass_top:")
-        elif what == "epoch":
-            _, kind, epoch, epochs, logs = event
-            self.waiting = False
-            self.epoch_seen = True
-            label = MODEL_LABELS[kind]
-            self.bars[kind].progress(
-                min(epoch / epochs, 1.0),
-                text=f"{label}: epoch {epoch}/{epochs}, {_loss_text(logs)}",
-            )
-            self._say_training(kind)
-        elif what == "model":
-            self._model_done(event[1])
-
-    def _model_done(self, run: ModelRun) -> None:
-        train = run.train
-        stopped = (
-            f", stopped early (best epoch {train.best_epoch})"
-            if train.epochs_run < self.config.train.epochs
-            else ""
-        )
-        self.bars[run.kind].progress(
-            1.0,
-            text=f"{run.label}: done, {train.epochs_run} epochs in "
-            f"{train.fit_seconds:.1f} s{stopped}",
-        )
-        row: dict[str, Any] = {"model": run.label}
-        if self.test is not None and run.predictions.shape == self.test.shape:
-            scores = metrics.score(self.test, run.predictions, self.tracks)
+    def _add_row(self, kind: str, fits: list[FitResult]) -> None:
+        test = self.waiting.test
+        predictions = np.mean([f.predictions for f in fits], axis=0)
+        row: dict[str, Any] = {"model": MODEL_LABELS[kind]}
+        if predictions.shape == test.shape:
+            scores = metrics.score(test, predictions, self.waiting.plan.tracks)
             row.update({metrics.METRIC_NAMES[k]: v for k, v in scores.items()})
-        row.update({"fit time (s)": train.fit_seconds, "parameters": train.params})
-        if len(run.trains) > 1:
-            row["seeds"] = len(run.trains)
-        self.rows.append(row)
-        self.table.dataframe(
-            pd.DataFrame(self.rows).set_index("model"), width="stretch"
+        row["fit time (s)"] = float(np.mean([f.fit_seconds for f in fits]))
+        row["parameters"] = fits[0].params
+        if len(fits) > 1:
+            row["seeds"] = len(fits)
+        self.rows[kind] = row
+        frame = pd.DataFrame(list(self.rows.values())).set_index("model")
+        self.table.dataframe(frame, width="stretch")
+
+
+def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> str:
+    """One sentence: running, or the place in line and the expected wait."""
+    queued = [s for s in statuses if s.state == QUEUED]
+    running = sum(1 for s in statuses if s.state == RUNNING)
+    done = sum(1 for s in statuses if s.state == DONE)
+    shared = jobs_engine.snapshot()
+    workers = jobs_engine.backend.capacity
+    head = f"{done} of {len(statuses)} fits done, {_format_seconds(elapsed)} so far."
+    if queued and not running:
+        first = min(s.position for s in queued)
+        wait = max(s.wait_seconds for s in queued)
+        return (
+            f"{head} **Waiting: place {first} in line** (about "
+            f"{describe_seconds(wait).removeprefix('about ')} until all of yours "
+            f"have started). {shared['running']} job(s) of other students are "
+            f"training on {workers} worker(s); jobs are taken in turn from each "
+            "student."
         )
-        following = self.config.models.index(run.kind) + 1
-        if following < len(self.config.models):
-            self._say_training(self.config.models[following])
+    note = (
+        "The first epoch of a new setting includes compiling it."
+        if any(s.progress for s in statuses)
+        else "Starting the workers and compiling the models: the first epoch "
+        "takes longest."
+    )
+    return f"{head} **Training** {running} fit(s) on {workers} worker(s). {note}"
 
 
-def train_with_progress(
-    fingerprint: str,
-    frame: pd.DataFrame,
-    config: ExperimentConfig,
-    rollout_steps: int = 0,
-    tracks: bool = False,
-    test: np.ndarray | None = None,
-) -> tuple[Comparison, float]:
-    """Train (or fetch from the cache) with per-model progress bars on the page.
+def _model_line(kind: str, mine: list[tuple[Ticket, Status]]) -> tuple[float, str]:
+    """A model's progress over its seeds: fraction done and a line of text."""
+    label = MODEL_LABELS[kind]
+    total = done = 0.0
+    latest = None
+    for _, status in mine:
+        progress = status.progress
+        epochs = progress["epochs"] if progress else 1
+        if status.state == DONE:
+            done += 1
+        elif progress:
+            done += progress["epoch"] / epochs
+            latest = progress
+        total += 1
+    fraction = min(done / max(total, 1), 1.0)
+    if all(s.state == DONE for _, s in mine):
+        return 1.0, f"{label}: done"
+    if latest is not None:
+        loss = latest["logs"].get("loss")
+        loss_text = f", loss {loss:.5f}" if loss is not None else ""
+        return fraction, (
+            f"{label}: epoch {latest['epoch']}/{latest['epochs']}{loss_text}"
+        )
+    queued = [s for _, s in mine if s.state == QUEUED]
+    if queued:
+        return fraction, f"{label}: waiting, place {min(s.position for s in queued)}"
+    return fraction, f"{label}: starting"
 
-    Args:
-        fingerprint: Identifies ``frame``'s data.
-        frame: The series to train on.
-        config: All settings.
-        rollout_steps: Free-run forecast length (0 for none).
-        tracks: Score as 2-D tracks.
-        test: The real test rows, to show each model's errors as it finishes.
 
-    Returns:
-        ``(comparison, seconds)``; ``seconds`` is the wall time of this call.
+def run_small(job: Any, what: str) -> Any:
+    """Run one short job (a forecast, a model summary) and wait for it.
 
     Raises:
-        DataError: If the data does not fit the settings.
-        ValueError: For other bad settings.
+        DataError, ValueError: The job's own error.
+        JobFailed: Any other failure.
     """
-    started = time.perf_counter()
-
-    def work(emit: Emit) -> Comparison:
-        return train_cached(
-            fingerprint,
-            config,
-            rollout_steps,
-            tracks,
-            frame,
-            lambda kind, epoch, epochs, logs: emit(
-                ("epoch", kind, epoch, epochs, logs)
-            ),
-            lambda run: emit(("model", run)),
-            lambda: emit(("wait",)),
-        )
-
-    slot = st.empty()
-    board: list[_ProgressBoard] = []
-
-    def on_event(event: Event) -> None:
-        # Drawn on the first event or tick (0.2 s), so a cache hit shows nothing.
-        if not board:
-            with slot.container():
-                board.append(_ProgressBoard(config, test, tracks, started))
-        board[0].handle(event)
-
-    try:
-        comparison = _in_worker(work, on_event, "rnn-training")
-    finally:
-        slot.empty()
-    seconds = time.perf_counter() - started
-    if board:  # something was trained (not a cache hit): point to the results
-        slot.success(
-            f"Trained {len(config.models)} model(s) in {_format_seconds(seconds)}; "
-            "the results are below.",
-            icon=":material/check_circle:",
-        )
-    return comparison, seconds
+    jobs_engine, who = engine(), owner()
+    ticket = jobs_engine.submit(job, who)
+    with st.spinner(what):
+        try:
+            return jobs_engine.gather([ticket])[0]
+        except JobFailed as err:
+            raise user_error(err) from None
+        finally:
+            jobs_engine.release([ticket])
 
 
-def transfer_with_wait(
-    run_key: str, other_key: str, comparison: Comparison, frame: pd.DataFrame
-) -> Transfer:
-    """Apply trained models to another series, saying so if another session trains.
+def check_with_keras(
+    kinds: tuple[str, ...], window: int, n_features: int, units: int, layers: int
+) -> dict[str, tuple[int, str]]:
+    """Build each model kind in Keras on a worker; return its weights and summary.
 
     Returns:
-        The transfer result (cached per ``run_key`` and ``other_key``).
+        Kind -> ``(model.count_params(), model.summary() text)``.
     """
-    slot = st.empty()
+    job = SummaryJob(tuple(kinds), window, n_features, units, layers)
+    return run_small(job, "Building the models in Keras on a worker…")
 
-    def work(emit: Emit) -> Transfer:
-        return transfer_cached(
-            run_key, other_key, comparison, frame, lambda: emit(("wait",))
-        )
 
-    def on_event(event: Event) -> None:
-        if event[0] == "wait":
-            _count("waits")
-            slot.warning(WAIT_MESSAGE, icon=":material/hourglass_top:")
-
+def transfer(comparison: Comparison, frame: pd.DataFrame) -> Transfer:
+    """Apply a comparison's trained models to another series, on the workers."""
     with st.spinner("Forecasting the other individual…"):
-        try:
-            return _in_worker(work, on_event, "rnn-transfer")
-        finally:
-            slot.empty()
-
-
-def model_bytes(model: keras.Model) -> bytes:
-    """Return a trained model as the bytes of a ``.keras`` file.
-
-    Keras writes ``.keras`` files only to paths, so the model is saved to a
-    temporary folder and read back.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
+        return apply_to(comparison, frame, engine(), owner())
 
 
 def report_unexpected(err: BaseException) -> None:
@@ -400,37 +421,45 @@ def report_unexpected(err: BaseException) -> None:
     )
 
 
-def check_with_keras(
-    kinds: tuple[str, ...], window: int, n_features: int, units: int, layers: int
-) -> dict[str, tuple[int, str]]:
-    """Build each model kind in Keras and return its weight count and summary.
+# Sessions that are gone --------------------------------------------------------------
+_WATCHERS: dict[int, threading.Thread] = {}
+_WATCHERS_LOCK = threading.Lock()
 
-    TensorFlow is imported here, on demand. Building goes through the training
-    lock, because creating layers draws from Keras' global random state that a
-    training in another session relies on.
 
-    Returns:
-        Kind -> ``(model.count_params(), model.summary() text)``.
+def _session_alive(session_id: str) -> bool:
+    """Whether a browser session is still connected (always, outside a server)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return True
+    return Runtime.instance().is_active_session(session_id)
+
+
+def _start_watcher(jobs_engine: Engine) -> None:
+    with _WATCHERS_LOCK:
+        if id(jobs_engine) in _WATCHERS:
+            return
+        thread = threading.Thread(
+            target=_watch_sessions,
+            args=(jobs_engine, _session_alive, _WATCH_SECONDS),
+            name="forecasting-session-watch",
+            daemon=True,
+        )
+        _WATCHERS[id(jobs_engine)] = thread
+        thread.start()
+
+
+def _watch_sessions(jobs_engine: Engine, alive: Any, every: float) -> None:
+    """Heartbeat the engine for every owner whose browser is still connected.
+
+    Owners that are gone get no heartbeat, so the engine cancels their jobs once
+    its ``owner_ttl`` has passed.
     """
-    from forecasting.models import build_model
-
-    slot = st.empty()
-    result: dict[str, tuple[int, str]] = {}
-    with (
-        st.spinner("Loading TensorFlow and building the models…"),
-        exclusive(on_wait=lambda: slot.warning(WAIT_MESSAGE)),
-    ):
-        for kind in kinds:
-            model = build_model(
-                kind, window=window, n_features=n_features, units=units, layers=layers
-            )
-            result[kind] = (int(model.count_params()), _summary_text(model))
-    slot.empty()
-    return result
-
-
-def _summary_text(model: keras.Model) -> str:
-    """``model.summary()`` as plain text."""
-    parts: list[str] = []
-    model.summary(print_fn=lambda text, **_: parts.append(text))
-    return "\n".join(parts)
+    while True:
+        for who in jobs_engine.owners():
+            try:
+                if alive(who):
+                    jobs_engine.heartbeat(who)
+            except Exception:  # a watcher must never stop
+                LOG.exception("session watch failed for %s", who)
+        time.sleep(every)

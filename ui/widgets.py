@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from forecasting import budget
 from forecasting.config import (
     MODEL_KINDS,
     MODEL_LABELS,
@@ -64,15 +65,6 @@ NO_MODELS_MESSAGE = (
     "No model is selected; choose at least one of LSTM, GRU and SimpleRNN, then "
     "press Train."
 )
-
-# Rough cost of one epoch over 72,000 window steps (1,200 windows of 60 steps) at
-# batch 32: a fixed part per batch plus a part that grows with units squared, and
-# the build + compile time per model. Measured with run_comparison on a busy
-# 2-core machine (MasterCard 2016-2020, 6 epochs, 32 and 125 units).
-_PER_EPOCH_BASE = {"lstm": 0.33, "gru": 0.22, "simple_rnn": 0.16}
-_PER_EPOCH_UNITS2 = {"lstm": 6.5e-5, "gru": 4.9e-5, "simple_rnn": 2.75e-5}
-_COMPILE_SECONDS = 6.0
-
 
 @dataclass(frozen=True)
 class TrainingChoices:
@@ -133,8 +125,8 @@ def keys(prefix: str) -> list[str]:
 def estimate_text(models: Sequence[str], n_train: int, config_or_choices: Any) -> str:
     """``"about 2.6 min"`` for a config (or choices) on ``n_train`` training rows."""
     window = config_or_choices.window
-    return describe_seconds(
-        estimate_seconds(
+    return budget.describe_seconds(
+        budget.estimate_seconds(
             models,
             n_train - window,
             window,
@@ -387,46 +379,6 @@ def training_controls(prefix: str, max_window: int) -> TrainingChoices:
     return TrainingChoices(
         chosen, int(window), model, train, error, target, SCALES[scale]
     )
-
-
-def estimate_seconds(
-    models: Sequence[str],
-    n_windows: int,
-    window: int,
-    model: ModelConfig,
-    train: TrainConfig,
-) -> float:
-    """Roughly how long training takes on a 2-core laptop CPU.
-
-    Args:
-        models: Model kinds to train.
-        n_windows: Training windows (training rows minus the window).
-        window: Steps per window.
-        model: Architecture.
-        train: Fitting settings (epochs and batch size matter).
-
-    Returns:
-        Seconds, including about six seconds per model kind to build and compile
-        (further seeds reuse the compiled step).
-    """
-    steps = max(n_windows, 1) * window / 72_000
-    total = 0.0
-    for kind in models:
-        per_batch = _PER_EPOCH_BASE[kind] * 32 / train.batch_size
-        work = _PER_EPOCH_UNITS2[kind] * model.units**2 * model.layers
-        fit = train.epochs * steps * (per_batch + work)
-        total += _COMPILE_SECONDS + fit * train.seeds
-    return total
-
-
-def describe_seconds(seconds: float) -> str:
-    """Format a duration for people: ``"about 40 s"``, ``"about 3 min"``."""
-    if seconds < 60:
-        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
-    minutes = seconds / 60
-    if minutes < 10:
-        return f"about {minutes:.1f} min".replace(".0 min", " min")
-    return f"about {minutes:.0f} min"
 
 
 def summary(config: ExperimentConfig, split_text: str | None = None) -> str:

@@ -1,0 +1,590 @@
+"""Run jobs outside the caller's process: a fair queue in front of worker processes.
+
+An :class:`Engine` takes jobs (:mod:`forecasting.jobs`) from several owners (the
+browser sessions of a class, or the command line), keeps them in a queue that is
+fair between owners, and hands them to a backend that runs them:
+
+* :class:`forecasting.workers.LocalBackend` (the default): worker processes on
+  this machine, each importing TensorFlow once and recycled after some jobs;
+* :class:`forecasting.workers.RayBackend`: the same jobs as Ray tasks, on a Ray
+  cluster or a local Ray.
+
+Fairness: the next job goes to the owner with the fewest jobs running, ties going
+to the owner served longest ago; within one owner jobs run in the order given.
+Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
+them; finished results are kept (a few hundred) and served again at once. A ticket
+can be cancelled: a queued job is dropped, a running one stops at its next epoch
+(unless another ticket still wants it). Owners that send heartbeats
+(:meth:`Engine.heartbeat`) and then stop for ``owner_ttl`` seconds (a closed tab)
+have their jobs cancelled. A job whose worker dies fails alone, with a sentence.
+
+Only one thread, the engine's own, talks to the backend.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from forecasting.data import DataError
+
+LOG = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+)
+ENGINES = ("local", "ray")
+
+
+class JobFailed(Exception):
+    """A job ended with an error; ``str(err)`` is one sentence for the user."""
+
+    def __init__(self, message: str, kind: str = "Error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class JobCancelled(Exception):
+    """The job was cancelled before it finished."""
+
+
+class Job(Protocol):
+    """What the engine runs (see :mod:`forecasting.jobs`)."""
+
+    estimate: float
+
+    @property
+    def label(self) -> str: ...  # noqa: D102
+
+    def key(self) -> str: ...  # noqa: D102
+
+    def run(self, report: Callable[[dict[str, Any]], None]) -> Any: ...  # noqa: D102
+
+
+Event = tuple[Any, ...]
+"""From a backend: ``("progress", id, payload)``, ``("done", id, result)``,
+``("failed", id, message, kind)`` or ``("cancelled", id)``."""
+
+
+class Backend(Protocol):
+    """Runs jobs; only the engine's thread calls it."""
+
+    capacity: int
+
+    def free_slots(self) -> int: ...  # noqa: D102
+
+    def launch(self, job_id: str, job: Job) -> None: ...  # noqa: D102
+
+    def cancel(self, job_id: str) -> None: ...  # noqa: D102
+
+    def poll(self, timeout: float) -> list[Event]: ...  # noqa: D102
+
+    def wake(self) -> None: ...  # noqa: D102
+
+    def close(self) -> None: ...  # noqa: D102
+
+
+@dataclass
+class _Entry:
+    """One job in the engine: its state and who waits for it."""
+
+    id: str
+    key: str
+    job: Job
+    owner: str
+    tickets: set[str] = field(default_factory=set)
+    state: str = QUEUED
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    result: Any = None
+    error: JobFailed | None = None
+    submitted: float = 0.0
+    started: float | None = None
+    cancel_sent: bool = False
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A claim on one job's result.
+
+    Attributes:
+        id: This ticket.
+        job_id: The job (shared by tickets of identical jobs).
+        owner: Who asked (a browser session id, ``"cli"``...).
+        label: The job's label, e.g. ``"GRU, seed 455"``.
+    """
+
+    id: str
+    job_id: str
+    owner: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a ticket stands.
+
+    Attributes:
+        state: ``"queued"``, ``"running"``, ``"done"``, ``"failed"`` or
+            ``"cancelled"``.
+        position: Place in the queue (1 = next), 0 unless queued.
+        wait_seconds: Estimated seconds until it starts (queued only).
+        progress: The latest progress payload (``{"epoch", "epochs", "logs"}``).
+        error: The failure sentence, if failed.
+        error_kind: The failure's type name (``"DataError"``, ``"WorkerDied"``...).
+    """
+
+    state: str
+    position: int = 0
+    wait_seconds: float = 0.0
+    progress: dict[str, Any] | None = None
+    error: str | None = None
+    error_kind: str | None = None
+
+
+class Engine:
+    """A fair queue of jobs in front of a backend (see the module docstring).
+
+    Args:
+        backend: What runs the jobs.
+        owner_ttl: Seconds without a heartbeat after which a heartbeating owner's
+            jobs are cancelled.
+        keep_results: Finished results kept for identical later jobs.
+    """
+
+    def __init__(
+        self, backend: Backend, owner_ttl: float = 45.0, keep_results: int = 256
+    ):
+        self.backend = backend
+        self.owner_ttl = owner_ttl
+        self._keep = keep_results
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._entries: dict[str, _Entry] = {}
+        self._by_key: dict[str, str] = {}
+        self._tickets: dict[str, Ticket] = {}
+        self._queues: OrderedDict[str, deque[str]] = OrderedDict()
+        self._served: dict[str, int] = {}
+        self._beats: dict[str, float] = {}
+        self._finished: OrderedDict[str, _Entry] = OrderedDict()
+        self._to_cancel: list[str] = []
+        self._closed = False
+        self.launched = 0
+        """How many jobs were handed to the backend (not served from results)."""
+        self._thread = threading.Thread(
+            target=self._loop, name="forecasting-engine", daemon=True
+        )
+        self._thread.start()
+
+    # Submitting, cancelling, asking -------------------------------------------------
+    def submit(self, job: Job, owner: str = "cli") -> Ticket:
+        """Queue a job (or join an identical one) and return a ticket for it."""
+        key = job.key()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the engine is shut down")
+            entry = self._live(key)
+            if entry is None:
+                entry = _Entry(f"j{next(self._ids)}", key, job, owner)
+                entry.submitted = time.monotonic()
+                self._entries[entry.id] = entry
+                self._by_key[key] = entry.id
+                self._queues.setdefault(owner, deque()).append(entry.id)
+            ticket = Ticket(f"t{next(self._ids)}", entry.id, owner, job.label)
+            entry.tickets.add(ticket.id)
+            self._tickets[ticket.id] = ticket
+        self.backend.wake()
+        return ticket
+
+    def _live(self, key: str) -> _Entry | None:
+        """The queued, running or finished entry for a key, if any."""
+        entry_id = self._by_key.get(key)
+        if entry_id is not None:
+            entry = self._entries[entry_id]
+            if entry.state in (QUEUED, RUNNING) and not entry.cancel_sent:
+                return entry
+        done = self._finished.get(key)
+        if done is not None:
+            self._finished.move_to_end(key)
+        return done
+
+    def cancel(self, tickets: Ticket | Iterable[Ticket]) -> None:
+        """Give up tickets; jobs nobody else waits for are dropped or stopped."""
+        items = [tickets] if isinstance(tickets, Ticket) else list(tickets)
+        with self._lock:
+            for ticket in items:
+                self._drop_ticket(ticket.id)
+        self.backend.wake()
+
+    def cancel_owner(self, owner: str) -> int:
+        """Cancel every ticket of an owner; return how many there were."""
+        with self._lock:
+            mine = [t.id for t in self._tickets.values() if t.owner == owner]
+            for ticket_id in mine:
+                self._drop_ticket(ticket_id)
+            self._beats.pop(owner, None)
+        self.backend.wake()
+        return len(mine)
+
+    def _drop_ticket(self, ticket_id: str) -> None:
+        ticket = self._tickets.pop(ticket_id, None)
+        if ticket is None:
+            return
+        entry = self._entries.get(ticket.job_id)
+        if entry is None:
+            return
+        entry.tickets.discard(ticket_id)
+        if entry.tickets or entry.state not in (QUEUED, RUNNING):
+            return
+        if entry.state == QUEUED:
+            self._queues[entry.owner].remove(entry.id)
+            self._forget(entry, CANCELLED)
+        elif not entry.cancel_sent:
+            entry.cancel_sent = True
+            self._to_cancel.append(entry.id)
+
+    def heartbeat(self, owner: str) -> None:
+        """Say the owner is still there (owners that never beat are never reaped)."""
+        with self._lock:
+            self._beats[owner] = time.monotonic()
+
+    def status(self, ticket: Ticket) -> Status:
+        """Where a ticket's job stands (see :class:`Status`)."""
+        with self._lock:
+            entry = self._entry_of(ticket)
+            if entry is None:
+                return Status(CANCELLED)
+            latest = entry.progress[-1] if entry.progress else None
+            if entry.state == QUEUED:
+                position, wait = self._place(entry.id)
+                return Status(QUEUED, position, wait, latest)
+            error = entry.error
+            return Status(
+                entry.state,
+                progress=latest,
+                error=str(error) if error else None,
+                error_kind=error.kind if error else None,
+            )
+
+    def progress_since(self, ticket: Ticket, seen: int) -> list[dict[str, Any]]:
+        """Progress payloads of a ticket's job after the first ``seen`` ones."""
+        with self._lock:
+            entry = self._entry_of(ticket)
+            return [] if entry is None else list(entry.progress[seen:])
+
+    def result(self, ticket: Ticket) -> Any:
+        """The job's result once done.
+
+        Raises:
+            JobFailed: If it failed (the message is for the user).
+            JobCancelled: If it was cancelled.
+            RuntimeError: If it has not finished yet.
+        """
+        with self._lock:
+            entry = self._entry_of(ticket)
+            if entry is None or entry.state == CANCELLED:
+                raise JobCancelled(f"{ticket.label} was cancelled")
+            if entry.state == FAILED:
+                raise entry.error or JobFailed("the job failed")
+            if entry.state != DONE:
+                raise RuntimeError(f"{ticket.label} has not finished")
+            return entry.result
+
+    def release(self, tickets: Iterable[Ticket]) -> None:
+        """Forget finished tickets (their results stay for identical jobs)."""
+        with self._lock:
+            for ticket in tickets:
+                if ticket.id in self._tickets:
+                    self._drop_ticket(ticket.id)
+
+    def _entry_of(self, ticket: Ticket) -> _Entry | None:
+        entry = self._entries.get(ticket.job_id)
+        if entry is not None:
+            return entry
+        return next((e for e in self._finished.values() if e.id == ticket.job_id), None)
+
+    def _place(self, entry_id: str) -> tuple[int, float]:
+        """Queue position of an entry and the estimated wait before it starts."""
+        running = self._running_counts()
+        served = dict(self._served)
+        queues = {o: list(q) for o, q in self._queues.items() if q}
+        ahead = 0.0
+        for position in itertools.count(1):
+            owner = self._pick(queues, running, served)
+            if owner is None:
+                break
+            job_id = queues[owner].pop(0)
+            if job_id == entry_id:
+                return position, self._wait(ahead)
+            ahead += self._entries[job_id].job.estimate
+            running[owner] = running.get(owner, 0) + 1
+            served[owner] = max(served.values(), default=0) + 1
+        return 0, 0.0
+
+    def _wait(self, queued_ahead: float) -> float:
+        now = time.monotonic()
+        remaining = sum(
+            max(0.0, e.job.estimate - (now - (e.started or now)))
+            for e in self._entries.values()
+            if e.state == RUNNING
+        )
+        return (remaining + queued_ahead) / max(1, self.backend.capacity)
+
+    def _running_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self._entries.values():
+            if entry.state == RUNNING:
+                counts[entry.owner] = counts.get(entry.owner, 0) + 1
+        return counts
+
+    @staticmethod
+    def _pick(
+        queues: dict[str, Any], running: dict[str, int], served: dict[str, int]
+    ) -> str | None:
+        """The owner whose job goes next: fewest running, then served longest ago."""
+        waiting = [o for o, q in queues.items() if q]
+        if not waiting:
+            return None
+        return min(waiting, key=lambda o: (running.get(o, 0), served.get(o, 0)))
+
+    # Waiting for results --------------------------------------------------------------
+    def gather(
+        self,
+        tickets: Sequence[Ticket],
+        on_progress: Callable[[Ticket, dict[str, Any]], None] | None = None,
+        poll: float = 0.1,
+    ) -> list[Any]:
+        """Wait for every ticket and return the results in order.
+
+        Args:
+            tickets: What to wait for.
+            on_progress: Called with every progress payload, in order per job.
+            poll: Seconds between looks.
+
+        Raises:
+            JobFailed: The first failure (the other tickets are cancelled).
+            JobCancelled: If a ticket was cancelled.
+        """
+        seen = dict.fromkeys((t.id for t in tickets), 0)
+        try:
+            while True:
+                states = []
+                for ticket in tickets:
+                    news = self.progress_since(ticket, seen[ticket.id])
+                    seen[ticket.id] += len(news)
+                    for payload in news if on_progress else ():
+                        on_progress(ticket, payload)
+                    states.append(self.status(ticket).state)
+                if FAILED in states or CANCELLED in states:
+                    bad = tickets[
+                        states.index(FAILED if FAILED in states else CANCELLED)
+                    ]
+                    self.result(bad)  # raises
+                if all(s == DONE for s in states):
+                    return [self.result(t) for t in tickets]
+                time.sleep(poll)
+        except BaseException:
+            self.cancel(tickets)
+            raise
+
+    # The engine's thread -------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    break
+                self._reap()
+                cancels, self._to_cancel = self._to_cancel, []
+                launches = self._dispatch()
+            for entry_id in cancels:
+                self.backend.cancel(entry_id)
+            for entry in launches:
+                self.backend.launch(entry.id, entry.job)
+            try:
+                events = self.backend.poll(0.1)
+            except Exception:  # a backend hiccup must not stop the engine
+                LOG.exception("engine backend poll failed")
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                for event in events:
+                    self._handle(event)
+
+    def _dispatch(self) -> list[_Entry]:
+        free = self.backend.free_slots()
+        launches: list[_Entry] = []
+        running = self._running_counts()
+        while free > 0:
+            owner = self._pick(self._queues, running, self._served)
+            if owner is None:
+                break
+            entry = self._entries[self._queues[owner].popleft()]
+            entry.state, entry.started = RUNNING, time.monotonic()
+            running[owner] = running.get(owner, 0) + 1
+            self._served[owner] = max(self._served.values(), default=0) + 1
+            launches.append(entry)
+            self.launched += 1
+            free -= 1
+        for owner in [o for o, q in self._queues.items() if not q]:
+            del self._queues[owner]
+        return launches
+
+    def _handle(self, event: Event) -> None:
+        what, entry_id = event[0], event[1]
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            return
+        if what == "progress":
+            entry.progress.append(event[2])
+            del entry.progress[:-2000]
+        elif what == "done":
+            entry.result = event[2]
+            self._forget(entry, DONE)
+        elif what == "failed":
+            entry.error = JobFailed(event[2], event[3])
+            self._forget(entry, FAILED)
+        elif what == "cancelled":
+            self._forget(entry, CANCELLED)
+
+    def _forget(self, entry: _Entry, state: str) -> None:
+        """Move an entry out of the live set; keep finished results by key."""
+        entry.state = state
+        self._entries.pop(entry.id, None)
+        if self._by_key.get(entry.key) == entry.id:
+            del self._by_key[entry.key]
+        if state == DONE:
+            self._finished[entry.key] = entry
+            while len(self._finished) > self._keep:
+                self._finished.popitem(last=False)
+        elif entry.tickets:  # failed or cancelled: keep it until its tickets look
+            self._finished[f"{entry.key}#{entry.id}"] = entry
+
+    def _reap(self) -> None:
+        now = time.monotonic()
+        for owner, beat in list(self._beats.items()):
+            if now - beat > self.owner_ttl:
+                LOG.info("cancelling the jobs of %s (no heartbeat)", owner)
+                del self._beats[owner]
+                for ticket in [t for t in self._tickets.values() if t.owner == owner]:
+                    self._drop_ticket(ticket.id)
+
+    def owners(self) -> list[str]:
+        """Owners that hold tickets for queued or running jobs."""
+        with self._lock:
+            live = {
+                t.owner for t in self._tickets.values() if t.job_id in self._entries
+            }
+            return sorted(live)
+
+    def snapshot(self) -> dict[str, int]:
+        """Counts of queued and running jobs and of owners (for status lines)."""
+        with self._lock:
+            running = sum(1 for e in self._entries.values() if e.state == RUNNING)
+            queued = sum(len(q) for q in self._queues.values())
+            owners = {e.owner for e in self._entries.values()}
+            return {"running": running, "queued": queued, "owners": len(owners)}
+
+    def shutdown(self) -> None:
+        """Stop the engine's thread and the backend (once; later calls do nothing)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.backend.wake()
+        self._thread.join(timeout=10)
+        self.backend.close()
+
+
+# Configuration -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine to use, from flags or the environment.
+
+    Attributes:
+        engine: ``"local"`` or ``"ray"`` (``FORECASTING_ENGINE``).
+        workers: Worker processes (local) or concurrent tasks (ray); ``None`` for
+            one per core (``FORECASTING_WORKERS``).
+        ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
+            local Ray for the run.
+    """
+
+    engine: str = "local"
+    workers: int | None = None
+    ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(
+                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            )
+        workers = self.workers
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+
+    @classmethod
+    def from_env(
+        cls, engine: str | None = None, workers: int | None = None
+    ) -> EngineSettings:
+        """Flags first, then ``FORECASTING_ENGINE`` / ``FORECASTING_WORKERS``."""
+        env_workers = os.environ.get("FORECASTING_WORKERS", "").strip()
+        if workers is None and env_workers:
+            try:
+                workers = int(env_workers)
+            except ValueError:
+                raise ValueError(
+                    f"FORECASTING_WORKERS must be a positive integer, got "
+                    f"{env_workers!r}"
+                ) from None
+        return cls(
+            engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
+            workers=workers,
+            ray_address=os.environ.get("RAY_ADDRESS") or None,
+        )
+
+
+def make_engine(settings: EngineSettings) -> Engine:
+    """Start an engine with the backend the settings name."""
+    from forecasting import workers
+
+    if settings.engine == "ray":
+        return Engine(workers.RayBackend(settings.ray_address, settings.workers))
+    return Engine(workers.LocalBackend(settings.workers))
+
+
+_DEFAULT: dict[str, Engine] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def get_engine(settings: EngineSettings | None = None) -> Engine:
+    """The process-wide engine (started on first use, from the environment)."""
+    settings = settings or EngineSettings.from_env()
+    with _DEFAULT_LOCK:
+        engine = _DEFAULT.get(repr(settings))
+        if engine is None:
+            engine = _DEFAULT[repr(settings)] = make_engine(settings)
+            # Before multiprocessing's own exit handler ends the workers, so that
+            # the engine does not see them die and start new ones.
+            atexit.register(engine.shutdown)
+        return engine
+
+
+def user_error(err: JobFailed) -> Exception:
+    """Turn a job's failure back into the error type the caller expects."""
+    if err.kind == "DataError":
+        return DataError(str(err))
+    if err.kind == "ValueError":
+        return ValueError(str(err))
+    return err

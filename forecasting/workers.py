@@ -1,0 +1,365 @@
+"""Backends of the engine: worker processes on this machine, or Ray tasks.
+
+Both run the same thing, ``job.run(report)`` from :mod:`forecasting.jobs`, in a
+process that imported TensorFlow once. Only the engine's thread calls a backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from forecasting.engine import Event, Job
+from forecasting.jobs import Cancelled
+
+LOG = logging.getLogger(__name__)
+
+USER_ERRORS = ("DataError", "ValueError")
+"""Error types whose message is a sentence for the user, passed on as it is."""
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def warm_up(threads: int) -> None:
+    """Import TensorFlow once and give it ``threads`` threads for its kernels."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # already initialised in this process
+        pass
+
+
+def _failure(err: BaseException) -> tuple[str, str]:
+    """``(sentence, kind)`` for a job's exception."""
+    kind = type(err).__name__
+    if kind in USER_ERRORS:
+        return str(err), kind
+    return (
+        f"Training failed with an unexpected {kind}: {err}; try smaller settings "
+        "or press Train again.",
+        "Error",
+    )
+
+
+# Local worker processes -------------------------------------------------------------
+def _worker_main(conn: Connection, threads: int, max_jobs: int) -> None:
+    """A worker process: import TensorFlow, then run jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    warm_up(threads)
+    conn.send(("ready",))
+    done = 0
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        if message[0] != "run":
+            continue  # a cancel for a job that already ended
+        _, job_id, job = message
+        conn.send(_run_one(conn, job_id, job))
+        done += 1
+        if max_jobs and done >= max_jobs:
+            conn.send(("retire",))
+            return
+
+
+def _run_one(conn: Connection, job_id: str, job: Job) -> Event:
+    def report(payload: dict[str, Any]) -> None:
+        conn.send(("progress", job_id, payload))
+        while conn.poll():
+            message = conn.recv()
+            if message[0] in ("cancel", "stop") and message[-1] in (job_id, "all"):
+                raise Cancelled(job_id)
+
+    try:
+        return ("done", job_id, job.run(report))
+    except Cancelled:
+        return ("cancelled", job_id)
+    except Exception as err:
+        if type(err).__name__ not in USER_ERRORS:
+            traceback.print_exc(file=sys.stderr)
+        return ("failed", job_id, *_failure(err))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    job_id: str | None = None
+    job_label: str = ""
+    retiring: bool = False
+
+
+class LocalBackend:
+    """Worker processes (spawned, so each has a clean TensorFlow).
+
+    Args:
+        workers: Number of processes; ``None`` for one per core.
+        threads: TensorFlow threads per worker; ``None`` shares the cores out.
+        max_jobs: Jobs after which a worker is replaced (bounds its memory).
+    """
+
+    def __init__(
+        self, workers: int | None = None, threads: int | None = None, max_jobs: int = 40
+    ):
+        self.capacity = workers or cores()
+        self.threads = threads or max(1, cores() // self.capacity)
+        self.max_jobs = max_jobs
+        self._context = multiprocessing.get_context("spawn")
+        self._wake_r, self._wake_w = self._context.Pipe(duplex=False)
+        self._workers: list[_Worker] = []
+        self._closing = False
+        for _ in range(self.capacity):
+            self._workers.append(self._start())
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main,
+            args=(child, self.threads, self.max_jobs),
+            name="forecasting-worker",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def pids(self) -> list[int]:
+        """Process ids of the workers (for tests and memory reports)."""
+        return [w.process.pid for w in self._workers]
+
+    def busy_pid(self, job_id: str) -> int | None:
+        """The pid of the worker running a job, if any."""
+        return next((w.process.pid for w in self._workers if w.job_id == job_id), None)
+
+    def free_slots(self) -> int:  # noqa: D102
+        return sum(1 for w in self._workers if w.job_id is None and not w.retiring)
+
+    def launch(self, job_id: str, job: Job) -> None:  # noqa: D102
+        worker = next(w for w in self._workers if w.job_id is None and not w.retiring)
+        worker.job_id, worker.job_label = job_id, job.label
+        # If the worker died, poll() reports the job as failed.
+        with contextlib.suppress(BrokenPipeError, OSError):
+            worker.conn.send(("run", job_id, job))
+
+    def cancel(self, job_id: str) -> None:  # noqa: D102
+        for worker in self._workers:
+            if worker.job_id == job_id:
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    worker.conn.send(("cancel", job_id))
+
+    def wake(self) -> None:  # noqa: D102
+        self._wake_w.send(None)
+
+    def poll(self, timeout: float) -> list[Event]:  # noqa: D102
+        waitables: list[Any] = [self._wake_r]
+        for worker in self._workers:
+            waitables += [worker.conn, worker.process.sentinel]
+        ready = wait(waitables, timeout)
+        events: list[Event] = []
+        while self._wake_r.poll():
+            self._wake_r.recv()
+        for index, worker in enumerate(list(self._workers)):
+            events += self._read(worker)
+            if not worker.process.is_alive() and not self._closing:
+                events += self._replace(index, worker)
+        del ready
+        return events
+
+    def _read(self, worker: _Worker) -> list[Event]:
+        events: list[Event] = []
+        try:
+            while worker.conn.poll():
+                message = worker.conn.recv()
+                if message[0] in ("done", "failed", "cancelled"):
+                    worker.job_id = None
+                elif message[0] == "retire":
+                    worker.retiring = True
+                if message[0] in ("progress", "done", "failed", "cancelled"):
+                    events.append(message)
+        except (EOFError, OSError):
+            pass
+        return events
+
+    def _replace(self, index: int, worker: _Worker) -> list[Event]:
+        """A worker ended: fail its job (if any) and start another in its place."""
+        worker.process.join(timeout=1)
+        events: list[Event] = []
+        if worker.job_id is not None:
+            code = worker.process.exitcode
+            LOG.warning("worker %s died (exit code %s)", worker.process.pid, code)
+            events.append(
+                (
+                    "failed",
+                    worker.job_id,
+                    f"The worker process training {worker.job_label} stopped "
+                    f"unexpectedly (exit code {code}, for example out of memory); "
+                    "the other jobs go on. Press Train to try again, perhaps with "
+                    "smaller settings.",
+                    "WorkerDied",
+                )
+            )
+        worker.conn.close()
+        self._workers[index] = self._start()
+        return events
+
+    def close(self) -> None:  # noqa: D102
+        self._closing = True
+        for worker in self._workers:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.conn.send(("stop", "all"))
+        deadline = time.monotonic() + 5
+        for worker in self._workers:
+            worker.process.join(timeout=max(0.1, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=2)
+
+
+# Ray ---------------------------------------------------------------------------------
+_WARM: dict[str, bool] = {}
+
+
+def _ray_task(job_id: str, job: Job, sink: Any, threads: int) -> Any:
+    """Run one job inside a Ray worker (TensorFlow is imported once per worker)."""
+    if not _WARM:
+        warm_up(threads)
+        _WARM["done"] = True
+
+    def report(payload: dict[str, Any]) -> None:
+        sink.put.remote(job_id, payload)
+
+    try:
+        return job.run(report)
+    except Exception as err:
+        message, kind = _failure(err)
+        raise JobError(message, kind) from None
+
+
+class JobError(Exception):
+    """A job's failure as it travels back from a Ray task."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message, kind)
+        self.message, self.kind = message, kind
+
+
+class _ProgressSink:
+    """A Ray actor collecting progress payloads from the tasks."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+
+    def put(self, job_id: str, payload: dict[str, Any]) -> None:
+        self.items.append((job_id, payload))
+
+    def drain(self) -> list[tuple[str, dict[str, Any]]]:
+        items, self.items = self.items, []
+        return items
+
+
+class RayBackend:
+    """The same jobs as Ray tasks (one CPU each).
+
+    Args:
+        address: A Ray cluster's address; ``None`` starts a local Ray (or uses
+            the one already initialised in this process).
+        workers: Tasks at once; ``None`` for the cluster's CPUs.
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        import ray
+
+        if not ray.is_initialized():
+            package = str(Path(__file__).resolve().parent)
+            ray.init(
+                address=address,
+                runtime_env={"py_modules": [package]},
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+        self._ray = ray
+        self.capacity = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self._task = ray.remote(_ray_task).options(num_cpus=1, max_retries=0)
+        self._sink = ray.remote(_ProgressSink).options(num_cpus=0).remote()
+        self._refs: dict[str, Any] = {}
+
+    def free_slots(self) -> int:  # noqa: D102
+        return self.capacity - len(self._refs)
+
+    def launch(self, job_id: str, job: Job) -> None:  # noqa: D102
+        self._refs[job_id] = self._task.remote(job_id, job, self._sink, 1)
+
+    def cancel(self, job_id: str) -> None:  # noqa: D102
+        ref = self._refs.get(job_id)
+        if ref is not None:
+            self._ray.cancel(ref)
+
+    def wake(self) -> None:  # noqa: D102
+        pass  # poll() returns every 0.1 s anyway
+
+    def poll(self, timeout: float) -> list[Event]:  # noqa: D102
+        ray = self._ray
+        events: list[Event] = [
+            ("progress", job_id, payload)
+            for job_id, payload in ray.get(self._sink.drain.remote())
+        ]
+        if not self._refs:
+            time.sleep(timeout)
+            return events
+        ids = {ref: job_id for job_id, ref in self._refs.items()}
+        ready, _ = ray.wait(list(ids), num_returns=len(ids), timeout=timeout)
+        for ref in ready:
+            job_id = ids[ref]
+            del self._refs[job_id]
+            events.append(self._outcome(job_id, ref))
+        return events
+
+    def _outcome(self, job_id: str, ref: Any) -> Event:
+        ray = self._ray
+        try:
+            return ("done", job_id, ray.get(ref))
+        except ray.exceptions.TaskCancelledError:
+            return ("cancelled", job_id)
+        except ray.exceptions.RayTaskError as err:
+            cause = getattr(err, "cause", None)
+            if isinstance(cause, JobError):
+                return ("failed", job_id, cause.message, cause.kind)
+            if isinstance(cause, KeyboardInterrupt | Cancelled):
+                return ("cancelled", job_id)
+            return ("failed", job_id, f"The Ray task failed: {cause or err}", "Error")
+        except ray.exceptions.RayError as err:
+            return (
+                "failed",
+                job_id,
+                f"The Ray worker running this job stopped ({type(err).__name__}); "
+                "the other jobs go on. Press Train to try again.",
+                "WorkerDied",
+            )
+
+    def close(self) -> None:  # noqa: D102
+        for ref in self._refs.values():
+            self._ray.cancel(ref, force=True)
+        self._refs.clear()
