@@ -43,7 +43,7 @@ with simple:
         "The simplest cell: the new memory is a squashed mix of the new input and "
         "the old memory. Every step rewrites the whole memory, so what happened "
         "many steps ago fades quickly: gradients shrink step by step when the "
-        "network learns (the *vanishing gradient*), and long windows help little."
+        "network learns (the *vanishing gradient*)."
     )
 with lstm:
     st.latex(
@@ -78,9 +78,12 @@ with gru:
         "The Gated Recurrent Unit merges the LSTM's memories into one. The "
         "*update gate* $z_t$ chooses, number by number, between keeping the old "
         "memory and taking the new candidate; the *reset gate* $r_t$ decides how "
-        "much of the old memory the candidate may use. Three sets of weights: "
-        "usually as good as an LSTM, a little smaller and faster. (Keras adds the "
-        "reset gate after multiplying, with an extra bias $b'$, as written here.)"
+        "much of the old memory the candidate may use. Three sets of weights, so "
+        "fewer than an LSTM (counted below). In this project's measurements it "
+        "was as accurate as the LSTM on the MasterCard tutorial over five seeds "
+        "(docs/RESULTS.md), and with XLA an epoch took about three quarters of "
+        "the LSTM's time (BENCHMARKS.md). (Keras adds the reset gate after "
+        "multiplying, with an extra bias $b'$, as written here.)"
     )
 
 # Parameter counts -----------------------------------------------------------------
@@ -132,8 +135,8 @@ right.plotly_chart(
 if st.button(
     "Check with Keras",
     key="learn_check",
-    help="Builds the three models in Keras (loads TensorFlow, a few seconds) and "
-    "shows model.summary().",
+    help="Builds the three models in Keras (this loads TensorFlow if it is not "
+    "loaded yet) and shows model.summary().",
 ):
     checked = runner.check_with_keras(MODEL_KINDS, 60, features, units, layers)
     for kind, (keras_count, text) in checked.items():
