@@ -67,11 +67,15 @@ NO_MODELS_MESSAGE = (
 
 # Rough cost of one epoch over 72,000 window steps (1,200 windows of 60 steps) at
 # batch 32: a fixed part per batch plus a part that grows with units squared, and
-# the build + compile time per model. Measured with run_comparison on a busy
-# 2-core machine (MasterCard 2016-2020, 6 epochs, 32 and 125 units).
-_PER_EPOCH_BASE = {"lstm": 0.33, "gru": 0.22, "simple_rnn": 0.16}
-_PER_EPOCH_UNITS2 = {"lstm": 6.5e-5, "gru": 4.9e-5, "simple_rnn": 2.75e-5}
-_COMPILE_SECONDS = 6.0
+# the build + compile time per model. At the tutorial's 125 units the sum is the
+# latest BENCHMARKS.md run (section 1, 2 cores, XLA: seconds per epoch after
+# compiling, and the model's wall time minus its 50 epochs for the build and
+# compile), which trained the three models in 78.3 s. How the epoch splits into
+# the two parts comes from an older run_comparison measurement at 32 and 125
+# units (a busy 2-core machine, 6 epochs), so smaller models are extrapolated.
+_PER_EPOCH_BASE = {"lstm": 0.159, "gru": 0.108, "simple_rnn": 0.054}
+_PER_EPOCH_UNITS2 = {"lstm": 3.13e-5, "gru": 2.41e-5, "simple_rnn": 0.93e-5}
+_COMPILE_SECONDS = {"lstm": 5.8, "gru": 4.0, "simple_rnn": 1.8}
 
 
 @dataclass(frozen=True)
@@ -398,7 +402,7 @@ def estimate_seconds(
     model: ModelConfig,
     train: TrainConfig,
 ) -> float:
-    """Roughly how long training takes on a 2-core laptop CPU.
+    """Roughly how long training takes on a 2-core CPU (the benchmark machine).
 
     Args:
         models: Model kinds to train.
@@ -408,8 +412,8 @@ def estimate_seconds(
         train: Fitting settings (epochs and batch size matter).
 
     Returns:
-        Seconds, including about six seconds per model kind to build and compile
-        (further seeds reuse the compiled step).
+        Seconds, including 2-6 s per model kind to build and compile (further
+        seeds reuse the compiled step).
     """
     steps = max(n_windows, 1) * window / 72_000
     total = 0.0
@@ -417,7 +421,7 @@ def estimate_seconds(
         per_batch = _PER_EPOCH_BASE[kind] * 32 / train.batch_size
         work = _PER_EPOCH_UNITS2[kind] * model.units**2 * model.layers
         fit = train.epochs * steps * (per_batch + work)
-        total += _COMPILE_SECONDS + fit * train.seeds
+        total += _COMPILE_SECONDS[kind] + fit * train.seeds
     return total
 
 
