@@ -1,9 +1,16 @@
 """Reproduce the tutorial presets 1 and 2 over several seeds and write docs/RESULTS.md.
 
-Usage (from the repository root; about half an hour on a 2-core CPU):
+Usage (from the repository root; every section trains 50 epochs per seed):
 
-    python bench/tutorials.py            # 5 seeds, full 50 epochs
-    python bench/tutorials.py --seeds 2 --epochs 3   # a quick look
+    python bench/tutorials.py            # every section, 5 seeds
+    python bench/tutorials.py --sections mastercard-diff   # only that section
+    python bench/tutorials.py --seeds 2 --epochs 3 --out /tmp/r.md   # a quick look
+
+Sections: ``mastercard`` (preset 1 as the tutorial ran it, the price level),
+``mastercard-diff`` (the same with ``--target diff``, the day-to-day change) and
+``fly`` (preset 2). With ``--sections`` only those are measured again; the other
+sections of ``--out`` are kept as they were, and every section says when and how
+it was measured.
 
 It calls exactly what the app and the CLI call (``run_comparison`` with the
 preset's config and ``--seeds``), and prints the Markdown it writes.
@@ -15,7 +22,9 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,9 +33,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forecasting.compare import apply_to, rollout_error, run_comparison  # noqa: E402
+from forecasting.compare import (  # noqa: E402
+    BASELINE_LABELS,
+    apply_to,
+    rollout_error,
+    run_comparison,
+)
 from forecasting.config import MODEL_LABELS  # noqa: E402
 from forecasting.data import load_sample  # noqa: E402
+from forecasting.metrics import rmse  # noqa: E402
 from forecasting.presets import get_preset  # noqa: E402
 
 
@@ -46,12 +61,17 @@ def _progress(kind: str, epoch: int, epochs: int, logs: dict[str, float]) -> Non
         )
 
 
-def mastercard(seeds: int, epochs: int | None) -> list[str]:
+def _mastercard_config(seeds: int, epochs: int | None, target: str):
     preset = get_preset("mastercard-lstm-vs-gru")
-    config = replace(preset.config, models=("lstm", "gru", "simple_rnn"))
+    config = replace(preset.config, models=("lstm", "gru", "simple_rnn"), target=target)
     config = replace(config, train=replace(config.train, seeds=seeds))
     if epochs:
         config = replace(config, train=replace(config.train, epochs=epochs))
+    return preset, config
+
+
+def mastercard(seeds: int, epochs: int | None) -> list[str]:
+    preset, config = _mastercard_config(seeds, epochs, "level")
     data = load_sample(preset.sample)
     result = run_comparison(data.frame, config, progress=_progress)
     lines = [
@@ -68,6 +88,40 @@ def mastercard(seeds: int, epochs: int | None) -> list[str]:
         lines.append(
             f"| {name} | {reported if reported else '-'} | {_fmt(row, 'rmse')} | "
             f"{_fmt(row, 'mae')} | {_fmt(row, 'mape')} |"
+        )
+    return lines
+
+
+def mastercard_diff(seeds: int, epochs: int | None) -> list[str]:
+    preset, config = _mastercard_config(seeds, epochs, "diff")
+    data = load_sample(preset.sample)
+    result = run_comparison(data.frame, config, progress=_progress)
+    persistence = result.metrics.loc[BASELINE_LABELS["persistence"], "rmse"]
+    first, last = config.train.seed, config.train.seed + config.train.seeds - 1
+    lines = [
+        f"### 2. `{preset.name} --target diff`: the same, modelling the day-to-day "
+        "change",
+        "",
+        f"{replace(preset, config=config).describe()}; {config.train.seeds} seeds "
+        f"({first}..{last}). The networks predict tomorrow's change from the last "
+        f"{config.window} changes; it is added to today's real value, and the "
+        "errors are those of the resulting levels, on the same rows as section 1.",
+        "",
+        "| model | RMSE (mean ± std) | MAE | MAPE % | RMSE per seed | seeds with "
+        "RMSE below persistence |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in result.metrics.iterrows():
+        run = result.runs.get(row["kind"])
+        if run is None:
+            per_seed, below = "-", "-"
+        else:
+            errors = [rmse(result.actual, p) for p in run.seed_predictions]
+            per_seed = ", ".join(f"{e:.2f}" for e in errors)
+            below = f"{sum(e < persistence for e in errors)} of {len(errors)}"
+        lines.append(
+            f"| {name} | {_fmt(row, 'rmse')} | {_fmt(row, 'mae')} | "
+            f"{_fmt(row, 'mape')} | {per_seed} | {below} |"
         )
     return lines
 
@@ -93,7 +147,7 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
     rollout = rollout_error(result)
     other = apply_to(result, frames[preset.transfer_to])
     lines = [
-        f"### 2. `{preset.name}`: {preset.title}",
+        f"### 3. `{preset.name}`: {preset.title}",
         "",
         f"{replace(preset, config=config).describe()}; {config.train.seeds} seeds. "
         "Errors in pixels (the fly's chamber is about 181 x 40 px).",
@@ -114,28 +168,126 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
     return lines
 
 
+SECTIONS: dict[str, Callable[[int, int | None], list[str]]] = {
+    "mastercard": mastercard,
+    "mastercard-diff": mastercard_diff,
+    "fly": fly,
+}
+"""Every section of docs/RESULTS.md by name, in the file's order."""
+
+_MARK = "<!-- section: {} -->"
+_MARK_RE = re.compile(r"^<!-- section: ([a-z-]+) -->$", re.MULTILINE)
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """Return the sections of a results file by name, each from its marker on.
+
+    Args:
+        text: A file written by this script.
+
+    Returns:
+        Section name -> its Markdown (marker line included, trailing blank lines
+        stripped); empty if the file has no section markers.
+    """
+    marks = list(_MARK_RE.finditer(text))
+    if not marks:
+        return {}
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    return {
+        m.group(1): text[m.start() : end].rstrip()
+        for m, end in zip(marks, ends, strict=True)
+    }
+
+
+def check_kept(measuring: set[str], old_text: str | None) -> None:
+    """Stop before any training if a section to keep is not in the results file.
+
+    Args:
+        measuring: Names of the sections this run measures.
+        old_text: The results file as it is (``None`` if there is none).
+
+    Raises:
+        SystemExit: If a section not measured now is missing from ``old_text``.
+    """
+    old = split_sections(old_text or "")
+    missing = [name for name in SECTIONS if name not in measuring | set(old)]
+    if missing:
+        raise SystemExit(
+            f"error: the results file has no section {', '.join(missing)}; "
+            "measure it too (add it to --sections, or leave --sections out)"
+        )
+
+
+def merge_sections(new: dict[str, str], old_text: str | None) -> list[str]:
+    """Put freshly measured sections and the kept ones in the file's order.
+
+    Args:
+        new: Section name -> Markdown measured in this run.
+        old_text: The results file as it was (``None`` if there is none).
+
+    Returns:
+        The sections' Markdown in :data:`SECTIONS` order, numbered 1, 2, ...
+
+    Raises:
+        SystemExit: If a section not measured now is missing from ``old_text``.
+    """
+    old = split_sections(old_text or "")
+    check_kept(set(new), old_text)
+    blocks = []
+    for number, name in enumerate(SECTIONS, start=1):
+        block = new.get(name, old.get(name))
+        blocks.append(re.sub(r"^### \d+\. ", f"### {number}. ", block, flags=re.M))
+    return blocks
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="override the presets' epochs")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=list(SECTIONS),
+        help="measure only these sections and keep the others of --out (all)",
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "RESULTS.md"))
     args = parser.parse_args()
     import tensorflow as tf
 
+    names = args.sections or list(SECTIONS)
+    out = Path(args.out)
+    old_text = out.read_text() if args.sections and out.exists() else None
+    check_kept(set(names), old_text)
+    command = " ".join(
+        ["python bench/tutorials.py", f"--seeds {args.seeds}"]
+        + ([f"--epochs {args.epochs}"] if args.epochs else [])
+        + ([f"--sections {' '.join(args.sections)}"] if args.sections else [])
+    )
+    measured = (
+        f"Measured by `{command}` on {dt.date.today():%Y-%m-%d}: "
+        f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+        f"TensorFlow {tf.__version__}, no GPU."
+    )
+    new = {}
+    for name in SECTIONS:
+        if name in names:
+            lines = SECTIONS[name](args.seeds, args.epochs)
+            new[name] = "\n".join(
+                [_MARK.format(name), lines[0], "", measured] + lines[1:]
+            )
     header = [
         "# Tutorial experiments, reproduced",
         "",
-        f"Made by `python bench/tutorials.py --seeds {args.seeds}"
-        f"{f' --epochs {args.epochs}' if args.epochs else ''}` on "
-        f"{dt.date.today():%Y-%m-%d}: {os.cpu_count()} CPU cores "
-        f"({platform.processor() or platform.machine()}), TensorFlow {tf.__version__}, "
-        "no GPU. One-step forecasts of each test row from the real window before it; "
-        "errors in original units; baselines scored on exactly the same rows.",
+        "Made by `python bench/tutorials.py` (`--sections NAME ...` measures only "
+        "those sections again and keeps the others); each section says when, how "
+        "and on what it was measured. One-step forecasts of each test row from the "
+        "real window before it; errors in original units; baselines scored on "
+        "exactly the same rows.",
         "",
     ]
-    body = mastercard(args.seeds, args.epochs) + [""] + fly(args.seeds, args.epochs)
-    text = "\n".join(header + body) + "\n"
-    Path(args.out).write_text(text)
+    body = "\n\n".join(merge_sections(new, old_text))
+    text = "\n".join(header) + "\n" + body + "\n"
+    out.write_text(text)
     print(text)
     return 0
 

@@ -49,8 +49,10 @@ class Preset:
             f"{self.sample} {'/'.join(c.columns)}",
             c.split.describe(),
             f"window {c.window}",
-            f"{c.model.layers} x {c.model.units} units ({kinds})",
         ]
+        if c.target != "level":
+            parts.append(f"target {c.target} (the step-to-step change)")
+        parts.append(f"{c.model.layers} x {c.model.units} units ({kinds})")
         if c.model.dropout:
             parts.append(f"dropout {c.model.dropout}")
         parts.append(

@@ -209,9 +209,9 @@ with st.form("price_form", border=True):
         st.caption(
             ":material/timer: Estimated training time: "
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
-            "2-core laptop CPU (the first run after starting the app also loads "
-            "TensorFlow, about 10 s). Results are kept: training the same settings "
-            "again is instant."
+            "2-core CPU like the benchmark machine (the first run after starting "
+            "the app also loads TensorFlow). Results are kept: training the same "
+            "settings again is instant."
         )
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"

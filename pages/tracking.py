@@ -210,8 +210,9 @@ with st.form("trk_form", border=True):
         st.caption(
             ":material/timer: Estimated training time: "
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
-            "2-core laptop CPU (the first run after starting the app also loads "
-            "TensorFlow, about 10 s). Training the same settings again is instant."
+            "2-core CPU like the benchmark machine (the first run after starting "
+            "the app also loads TensorFlow). Training the same settings again is "
+            "instant."
         )
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"

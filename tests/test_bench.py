@@ -93,3 +93,47 @@ def test_report_names_failed_targets_and_quick_runs(bench):
     assert "failed: exit code 1" in text
     assert "failed: not run" in text  # the targets that were not run
     assert "`python bench/run.py --quick`" in text
+
+
+@pytest.fixture(scope="module")
+def tutorials():
+    spec = importlib.util.spec_from_file_location(
+        "bench_tutorials", ROOT / "bench" / "tutorials.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _section(name: str, number: int, body: str) -> str:
+    return f"<!-- section: {name} -->\n### {number}. `{name}`: title\n\n{body}"
+
+
+def test_tutorials_remeasure_one_section_and_keep_the_others(tutorials):
+    assert list(tutorials.SECTIONS) == ["mastercard", "mastercard-diff", "fly"]
+    old = (
+        "# Tutorial experiments, reproduced\n\nheader\n\n"
+        + _section("mastercard", 1, "level table")
+        + "\n\n"
+        + _section("fly", 2, "fly table")
+        + "\n"
+    )
+    kept = tutorials.split_sections(old)
+    assert set(kept) == {"mastercard", "fly"}
+    assert kept["fly"].endswith("fly table")
+    blocks = tutorials.merge_sections(
+        {"mastercard-diff": _section("mastercard-diff", 2, "diff table")}, old
+    )
+    assert [b.splitlines()[1] for b in blocks] == [
+        "### 1. `mastercard`: title",
+        "### 2. `mastercard-diff`: title",
+        "### 3. `fly`: title",  # renumbered, otherwise kept as it was
+    ]
+    assert blocks[0].endswith("level table") and blocks[2].endswith("fly table")
+
+
+def test_tutorials_refuse_to_drop_a_section_never_measured(tutorials):
+    old = _section("mastercard", 1, "level table")
+    with pytest.raises(SystemExit, match="no section mastercard-diff, fly"):
+        tutorials.check_kept({"mastercard"}, old)
+    tutorials.check_kept(set(tutorials.SECTIONS), None)  # a full run needs nothing

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from forecasting.data import PRICE_SAMPLES, TRACKING_SAMPLES, load_sample
@@ -50,6 +52,15 @@ def test_each_preset_fits_its_bundled_sample(name):
         assert data.track(preset.individual, min_rows=needed).values.shape[1] == 2
         assert preset.transfer_to in data.ids()
     assert preset.describe()
+
+
+def test_describe_names_the_difference_target_only_when_set():
+    preset = PRESETS["mastercard-lstm-vs-gru"]
+    assert "target" not in preset.describe()
+    diff = replace(preset, config=replace(preset.config, target="diff"))
+    assert "; window 60; target diff (the step-to-step change); 1 x 125" in (
+        diff.describe()
+    )
 
 
 def test_unknown_preset_lists_the_names():

@@ -243,9 +243,11 @@ def tutorial_note(record: RunRecord) -> None:
     text = f"These are the settings of the tutorial experiment *{preset.title}*."
     if parts:
         text += (
-            f" The tutorial reported a test RMSE of {', '.join(parts)}. Small "
-            "differences are normal: library versions and random starting weights "
-            "differ; try several seeds to see the spread."
+            f" The tutorial reported a test RMSE of {', '.join(parts)}. "
+            "Differences are normal: library versions and random starting weights "
+            "differ, and over five seeds of these settings the RMSE's spread was "
+            "larger than the tutorial's gap between LSTM and GRU (docs/RESULTS.md); "
+            "try several seeds to see it."
         )
     st.info(text)
 

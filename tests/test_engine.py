@@ -1,0 +1,230 @@
+"""The engine with real worker processes: order, places, cancel, faults, reuse.
+
+Jobs here are small sleeping jobs (tests/jobs_for_tests.py) so the tests are
+about the queue, not about training; tests/test_compare.py trains through the
+same engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from jobs_for_tests import FailJob, SleepJob
+
+from forecasting.engine import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Engine,
+    EngineSettings,
+    JobCancelled,
+    JobFailed,
+)
+from forecasting.workers import LocalBackend
+
+
+@pytest.fixture
+def one_worker():
+    engine = Engine(LocalBackend(workers=1, threads=1), owner_ttl=1.0)
+    yield engine
+    engine.shutdown()
+
+
+@pytest.fixture
+def two_workers():
+    engine = Engine(LocalBackend(workers=2, threads=1))
+    yield engine
+    engine.shutdown()
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_jobs_are_taken_in_turn_from_each_owner(one_worker):
+    engine = one_worker
+    blocker = engine.submit(SleepJob("blocker", steps=40), "z")
+    assert wait_for(lambda: engine.status(blocker).state == RUNNING)
+    order = [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2), ("c", 1)]
+    tickets = {(o, n): engine.submit(SleepJob(f"{o}{n}", steps=1), o) for o, n in order}
+    # Places while the blocker runs: a1, b1, c1, a2, b2, a3.
+    places = {k: engine.status(t).position for k, t in tickets.items()}
+    assert places == {
+        ("a", 1): 1,
+        ("b", 1): 2,
+        ("c", 1): 3,
+        ("a", 2): 4,
+        ("b", 2): 5,
+        ("a", 3): 6,
+    }
+    assert engine.status(tickets[("c", 1)]).state == QUEUED
+    assert engine.status(tickets[("c", 1)]).wait_seconds > 0
+    results = engine.gather([blocker, *tickets.values()])
+    started = sorted(results, key=lambda r: r["started"])
+    assert [r["name"] for r in started] == [
+        "blocker",
+        "a1",
+        "b1",
+        "c1",
+        "a2",
+        "b2",
+        "a3",
+    ]
+
+
+def test_progress_reaches_the_caller_in_order(two_workers):
+    seen = []
+    ticket = two_workers.submit(SleepJob("p", steps=5, pause=0.01))
+    two_workers.gather([ticket], lambda t, payload: seen.append(payload["epoch"]))
+    assert seen == [1, 2, 3, 4, 5]
+    assert two_workers.status(ticket).state == DONE
+
+
+def test_cancel_drops_a_queued_job_and_stops_a_running_one(one_worker):
+    engine = one_worker
+    running = engine.submit(SleepJob("long", steps=400, pause=0.05), "a")
+    queued = engine.submit(SleepJob("never", steps=1), "a")
+    assert wait_for(lambda: engine.status(running).progress is not None)
+    engine.cancel(queued)
+    assert engine.status(queued).state == CANCELLED
+    started = time.monotonic()
+    engine.cancel(running)
+    assert wait_for(lambda: engine.status(running).state == CANCELLED, 10)
+    assert time.monotonic() - started < 5  # stopped at its next step, not at 20 s
+    with pytest.raises(JobCancelled, match="long was cancelled"):
+        engine.result(running)
+    after = engine.submit(SleepJob("after"), "a")  # the worker is free again
+    assert engine.gather([after])[0]["name"] == "after"
+
+
+def test_identical_jobs_run_once_and_serve_every_ticket(two_workers):
+    engine = two_workers
+    before = engine.launched
+    first = engine.submit(SleepJob("same", steps=3), "student-1")
+    second = engine.submit(SleepJob("same", steps=3), "student-2")
+    assert first.job_id == second.job_id
+    a, b = engine.gather([first, second])
+    assert a == b
+    again = engine.submit(SleepJob("same", steps=3), "student-3")
+    assert engine.status(again).state == DONE  # served from the kept results
+    assert engine.result(again) == a
+    assert engine.launched == before + 1
+
+
+def test_cancelling_one_of_two_identical_tickets_keeps_the_job(one_worker):
+    engine = one_worker
+    first = engine.submit(SleepJob("shared", steps=10), "a")
+    second = engine.submit(SleepJob("shared", steps=10), "b")
+    engine.cancel(first)
+    assert engine.gather([second])[0]["name"] == "shared"
+
+
+def test_a_user_error_fails_only_its_job_with_its_sentence(two_workers):
+    engine = two_workers
+    bad = engine.submit(FailJob("window must be shorter than the data"), "a")
+    good = engine.submit(SleepJob("good"), "b")
+    assert engine.gather([good])[0]["name"] == "good"
+    assert wait_for(lambda: engine.status(bad).state == FAILED)
+    with pytest.raises(JobFailed, match="window must be shorter") as err:
+        engine.result(bad)
+    assert err.value.kind == "ValueError"
+
+
+def test_a_killed_worker_fails_only_its_job_and_is_replaced(two_workers):
+    engine = two_workers
+    backend = engine.backend
+    doomed = engine.submit(SleepJob("doomed", steps=400, pause=0.05), "a")
+    other = engine.submit(SleepJob("other", steps=20, pause=0.05), "b")
+    assert wait_for(lambda: engine.status(doomed).progress is not None)
+    pid = backend.busy_pid(doomed.job_id)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: engine.status(doomed).state == FAILED, 30)
+    status = engine.status(doomed)
+    assert "stopped unexpectedly" in status.error
+    assert "exit code -9" in status.error
+    assert status.error_kind == "WorkerDied"
+    assert engine.gather([other])[0]["name"] == "other"  # the other job went on
+    assert wait_for(lambda: len(backend.pids()) == 2 and pid not in backend.pids())
+    after = engine.submit(SleepJob("after the crash"), "a")
+    assert engine.gather([after])[0]["name"] == "after the crash"
+
+
+def test_workers_are_recycled_after_max_jobs():
+    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=2))
+    try:
+        pids = [
+            engine.gather([engine.submit(SleepJob(f"r{i}"))])[0]["pid"]
+            for i in range(3)
+        ]
+    finally:
+        engine.shutdown()
+    assert pids[0] == pids[1] != pids[2]
+
+
+def test_an_owner_without_heartbeats_has_its_jobs_cancelled(one_worker):
+    engine = one_worker  # owner_ttl 1 s
+    engine.heartbeat("gone")
+    engine.heartbeat("here")
+    running = engine.submit(SleepJob("gone-running", steps=400), "gone")
+    queued = engine.submit(SleepJob("gone-queued", steps=1), "gone")
+    stays = engine.submit(SleepJob("here", steps=1), "here")
+    stop = threading.Event()
+
+    def beat():
+        while not stop.is_set():
+            engine.heartbeat("here")
+            time.sleep(0.2)
+
+    beating = threading.Thread(target=beat, daemon=True)
+    beating.start()
+    try:
+        assert wait_for(lambda: engine.status(running).state == CANCELLED, 15)
+        assert engine.status(queued).state == CANCELLED
+        assert engine.gather([stays])[0]["name"] == "here"
+    finally:
+        stop.set()
+
+
+def test_the_session_watcher_heartbeats_only_connected_sessions(one_worker):
+    from ui.runner import _watch_sessions
+
+    engine = one_worker  # owner_ttl 1 s
+    engine.heartbeat("closed-tab")
+    engine.heartbeat("open-tab")
+    closed = engine.submit(SleepJob("closed", steps=400), "closed-tab")
+    open_ = engine.submit(SleepJob("open", steps=1), "open-tab")
+    watcher = threading.Thread(
+        target=_watch_sessions,
+        args=(engine, lambda owner: owner == "open-tab", 0.2),
+        daemon=True,
+    )
+    watcher.start()
+    assert wait_for(lambda: engine.status(closed).state == CANCELLED, 15)
+    assert engine.gather([open_])[0]["name"] == "open"
+
+
+def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
+    monkeypatch.setenv("FORECASTING_ENGINE", "ray")
+    monkeypatch.setenv("FORECASTING_WORKERS", "3")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    assert EngineSettings.from_env() == EngineSettings("ray", 3, "127.0.0.1:6379")
+    assert EngineSettings.from_env("local", 1).engine == "local"
+    monkeypatch.setenv("FORECASTING_WORKERS", "many")
+    with pytest.raises(ValueError, match="FORECASTING_WORKERS must be a positive"):
+        EngineSettings.from_env()
+    with pytest.raises(ValueError, match="engine must be one of local, ray, got 'k8s'"):
+        EngineSettings("k8s")
+    with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
+        EngineSettings("local", 0)
