@@ -38,6 +38,7 @@ ProgressCallback = Callable[[str, int, int, dict[str, float]], None]
 stopping) as floats.
 """
 
+
 @dataclass
 class TrainResult:
     """A fitted model and how its fit went.

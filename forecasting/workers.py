@@ -61,10 +61,11 @@ def _failure(err: BaseException) -> tuple[str, str]:
 
 
 # Local worker processes -------------------------------------------------------------
-def _worker_main(conn: Connection, threads: int, max_jobs: int) -> None:
+def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> None:
     """A worker process: import TensorFlow, then run jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-    warm_up(threads)
+    if warm:
+        warm_up(threads)
     conn.send(("ready",))
     done = 0
     while True:
@@ -118,14 +119,21 @@ class LocalBackend:
         workers: Number of processes; ``None`` for one per core.
         threads: TensorFlow threads per worker; ``None`` shares the cores out.
         max_jobs: Jobs after which a worker is replaced (bounds its memory).
+        warm: Import TensorFlow when a worker starts, before its first job
+            (``False`` only for jobs that do not train, as in the engine tests).
     """
 
     def __init__(
-        self, workers: int | None = None, threads: int | None = None, max_jobs: int = 40
+        self,
+        workers: int | None = None,
+        threads: int | None = None,
+        max_jobs: int = 40,
+        warm: bool = True,
     ):
         self.capacity = workers or cores()
         self.threads = threads or max(1, cores() // self.capacity)
         self.max_jobs = max_jobs
+        self.warm = warm
         self._context = multiprocessing.get_context("spawn")
         self._wake_r, self._wake_w = self._context.Pipe(duplex=False)
         self._workers: list[_Worker] = []
@@ -137,7 +145,7 @@ class LocalBackend:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self.threads, self.max_jobs),
+            args=(child, self.threads, self.max_jobs, self.warm),
             name="forecasting-worker",
             daemon=True,
         )

@@ -1,8 +1,8 @@
 """The dashboard, driven headless with Streamlit's AppTest.
 
 Models are tiny (4 units, window 5, 1 epoch) so every training takes seconds.
-Trained comparisons live in a process-wide ``st.cache_resource``, so tests that
-count trainings use a seed no other test uses.
+Fits run on the process-wide engine's workers, which keep finished results, so
+tests that count fits use a seed no other test uses.
 """
 
 import subprocess
@@ -84,11 +84,11 @@ def price_csv(with_gap: bool = False) -> bytes:
 
 
 # --------------------------------------------------------------------------------
-# Pages render; the landing and Learn pages do not need TensorFlow
+# Pages render and train without TensorFlow in this process (workers have it)
 # --------------------------------------------------------------------------------
 
 
-def test_landing_learn_and_tracking_pages_import_no_tensorflow():
+def test_pages_and_training_import_no_tensorflow_in_the_server_process():
     code = textwrap.dedent(
         """
         import sys
@@ -97,6 +97,15 @@ def test_landing_learn_and_tracking_pages_import_no_tensorflow():
         at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
         assert not at.exception, at.exception
         assert at.title[0].value == "Price forecasting", at.title
+        at.slider(key="price_years").set_value((2020, 2020))
+        at.multiselect(key="price_models").set_value(["gru"])
+        for name, value in {"units": 3, "window": 5, "epochs": 1}.items():
+            at.get_by_key(f"price_{name}").set_value(value)
+        at.form_submit_button[0].click()
+        at.run(timeout=300)  # trains on the engine's worker processes
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert any("the results are below" in s.value for s in at.success)
         at.switch_page("pages/learn.py").run()
         assert not at.exception, at.exception
         assert at.title[0].value.startswith("Learn"), at.title
@@ -155,32 +164,36 @@ def test_price_sample_trains_and_same_settings_do_not_retrain():
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     tiny(at, "price", seed=1001)
-    before = runner.CALLS["train"]
+    before = runner.engine().launched
     train(at)
     no_exception(at)
     assert not errors(at)
-    assert runner.CALLS["train"] == before + 1
+    assert runner.engine().launched == before + 3  # one fit per model kind
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
     assert len(at.get("plotly_chart")) == 4  # series, forecast, residuals, loss
     assert len(at.download_button) == 2 + 3  # predictions, metrics, 3 models
 
-    train(at)  # same settings again: served from the cache
+    train(at)  # same settings again: served from the kept results
     no_exception(at)
-    assert runner.CALLS["train"] == before + 1
+    assert runner.engine().launched == before + 3
     assert any("shown from the cache" in c.value for c in at.caption)
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
 
     at.slider(key="price_view_context").set_value(50).run()  # display option
-    assert runner.CALLS["train"] == before + 1
+    assert runner.engine().launched == before + 3
     assert len(metrics_tables(at)) == 1
 
     at.multiselect(key="price_models").set_value(["gru"])
-    train(at)  # other settings train once ...
-    assert runner.CALLS["train"] == before + 2
+    train(at)  # GRU alone with the same settings: the same fit, not trained again
+    assert runner.engine().launched == before + 3
     check_rows(at, "price", ["gru"])
+    at.number_input(key="price_units").set_value(5)
+    train(at)  # other settings train once ...
+    assert runner.engine().launched == before + 4
+    at.number_input(key="price_units").set_value(4)
     at.multiselect(key="price_models").set_value(["lstm", "gru", "simple_rnn"])
     train(at)  # ... and going back to earlier ones is instant
-    assert runner.CALLS["train"] == before + 2
+    assert runner.engine().launched == before + 4
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
     assert not errors(at)
 
@@ -302,40 +315,32 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     assert at.form_submit_button  # the rest of the page is still there
 
 
-def test_a_session_waits_while_another_session_trains():
-    import time
+def test_a_session_waits_its_turn_and_says_its_place_in_line():
+    from jobs_for_tests import SleepJob
 
-    from forecasting.training import exclusive
     from ui import runner
 
-    holding = threading.Event()
-    waits = runner.CALLS["waits"]
-
-    def other_session() -> None:
-        # Hold the training lock until this session has said that it waits.
-        with exclusive():
-            holding.set()
-            deadline = time.monotonic() + 180
-            while runner.CALLS["waits"] == waits and time.monotonic() < deadline:
-                time.sleep(0.1)
-
-    other = threading.Thread(target=other_session)
-    other.start()
-    assert holding.wait(timeout=30)
+    engine = runner.engine()
+    # Another student's two long jobs hold both workers when this one presses Train.
+    others = [
+        engine.submit(SleepJob(f"other-{i}", steps=60, pause=0.1), "another-student")
+        for i in range(engine.backend.capacity)
+    ]
+    shown = runner.SHOWN["waiting"]
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["gru"])
     tiny(at, "price", seed=1301)
     train(at)
-    other.join(timeout=60)
+    engine.gather(others)
     no_exception(at)
     assert not errors(at)
-    assert runner.CALLS["waits"] == waits + 1  # it said it was waiting ...
+    assert runner.SHOWN["waiting"] > shown  # it showed its place in line ...
     check_rows(at, "price", ["gru"])  # ... and then trained
 
 
-def test_trainings_started_together_equal_trainings_one_after_another():
-    from forecasting.compare import run_comparison
+def test_trainings_of_two_sessions_at_once_equal_fits_in_this_process():
+    from forecasting.compare import plan_comparison, run_comparison
     from forecasting.config import (
         ExperimentConfig,
         ModelConfig,
@@ -343,7 +348,6 @@ def test_trainings_started_together_equal_trainings_one_after_another():
         TrainConfig,
     )
     from forecasting.data import load_sample
-    from ui import runner
 
     frame = load_sample("mastercard").frame.loc["2019":]
     configs = [
@@ -356,11 +360,14 @@ def test_trainings_started_together_equal_trainings_one_after_another():
         )
         for seed in (1311, 1312)
     ]
-    alone = [run_comparison(frame, c).runs["gru"].predictions for c in configs]
+    here = [
+        plan_comparison(frame, c).jobs[0].run(lambda payload: None).predictions
+        for c in configs
+    ]
     together: dict[int, np.ndarray] = {}
 
     def session(i: int) -> None:
-        result = runner.train_cached("together-test", configs[i], 0, False, frame)
+        result = run_comparison(frame, configs[i], owner=f"session-{i}")
         together[i] = result.runs["gru"].predictions
 
     threads = [threading.Thread(target=session, args=(i,)) for i in (0, 1)]
@@ -369,7 +376,7 @@ def test_trainings_started_together_equal_trainings_one_after_another():
     for thread in threads:
         thread.join()
     for i in (0, 1):
-        np.testing.assert_allclose(together[i], alone[i], rtol=1e-5)
+        np.testing.assert_allclose(together[i], here[i], rtol=1e-5)
 
 
 # --------------------------------------------------------------------------------
@@ -383,8 +390,6 @@ def tracking_app() -> AppTest:
 
 
 def test_tracking_sample_with_id_selection_free_run_and_transfer():
-    from ui import runner
-
     at = tracking_app()
     no_exception(at)
     assert at.multiselect(key="trk_models").value == ["gru"]
@@ -412,7 +417,6 @@ def test_tracking_sample_with_id_selection_free_run_and_transfer():
     tables = metrics_tables(at)
     assert len(tables) == 2
     assert list(tables[1].index) == list(table.index)
-    assert runner.CALLS["transfer"] >= 1
 
 
 def test_tracking_individual_with_too_few_rows_shows_an_error():

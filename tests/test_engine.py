@@ -31,14 +31,14 @@ from forecasting.workers import LocalBackend
 
 @pytest.fixture
 def one_worker():
-    engine = Engine(LocalBackend(workers=1, threads=1), owner_ttl=1.0)
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), owner_ttl=1.0)
     yield engine
     engine.shutdown()
 
 
 @pytest.fixture
 def two_workers():
-    engine = Engine(LocalBackend(workers=2, threads=1))
+    engine = Engine(LocalBackend(workers=2, threads=1, warm=False))
     yield engine
     engine.shutdown()
 
@@ -162,7 +162,7 @@ def test_a_killed_worker_fails_only_its_job_and_is_replaced(two_workers):
 
 
 def test_workers_are_recycled_after_max_jobs():
-    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=2))
+    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=2, warm=False))
     try:
         pids = [
             engine.gather([engine.submit(SleepJob(f"r{i}"))])[0]["pid"]

@@ -63,6 +63,9 @@ from forecasting.jobs import FitResult, SummaryJob
 
 LOG = logging.getLogger(__name__)
 
+SHOWN: dict[str, int] = {"waiting": 0}
+"""How often a page showed its place in line (for tests and curious teachers)."""
+
 _PENDING = "_pending_"
 _POLL_SECONDS = 0.3
 _WATCH_SECONDS = 10.0
@@ -171,9 +174,7 @@ def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
         return None
     jobs_engine = engine()
     slot = st.empty()
-    with slot.container():
-        board = _Board(waiting)
-        st.button("Cancel training", key=f"{page}_cancel", icon=":material/stop:")
+    board = _Board(waiting, slot, f"{page}_cancel")
     try:
         statuses = _wait(jobs_engine, waiting, board)
     except JobFailed as err:
@@ -264,8 +265,10 @@ def _format_seconds(seconds: float) -> str:
 class _Board:
     """Per-model progress bars, the place in line, and finished models' errors."""
 
-    def __init__(self, waiting: Pending):
+    def __init__(self, waiting: Pending, slot: Any, cancel_key: str):
         self.waiting = waiting
+        self.slot = slot
+        self.cancel_key = cancel_key
         self.drawn = False
         self.kinds = waiting.plan.config.models
         self.slots: dict[str, Any] = {}
@@ -275,11 +278,14 @@ class _Board:
         self.rows: dict[str, dict[str, Any]] = {}
 
     def _layout(self) -> None:
-        self.box = st.container(border=True)
+        """Drawn on the first look (a cache hit draws nothing)."""
+        holder = self.slot.container()
+        self.box = holder.container(border=True)
         self.status = self.box.empty()
         for kind in self.kinds:
             self.slots[kind] = self.box.empty()
         self.table = self.box.empty()
+        holder.button("Cancel training", key=self.cancel_key, icon=":material/stop:")
         self.drawn = True
 
     def draw(self, statuses: list[Status], jobs_engine: Engine) -> None:
@@ -329,6 +335,7 @@ def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> st
     workers = jobs_engine.backend.capacity
     head = f"{done} of {len(statuses)} fits done, {_format_seconds(elapsed)} so far."
     if queued and not running:
+        SHOWN["waiting"] += 1
         first = min(s.position for s in queued)
         wait = max(s.wait_seconds for s in queued)
         return (
