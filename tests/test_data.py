@@ -118,6 +118,68 @@ def test_yfinance_datetimes_with_utc_offsets_become_naive_dates() -> None:
     assert (prices.frame.index == prices.frame.index.normalize()).all()
 
 
+def test_day_first_is_chosen_for_the_whole_column() -> None:
+    # '01/02/2020' alone could be January 2nd; '13/02/2020' says day first.
+    prices = read_price_csv(b"When,Close\n01/02/2020,1\n13/02/2020,2\n")
+    assert dates(prices) == ["2020-02-01", "2020-02-13"]
+    assert prices.notes == (
+        "Dates were read as day/month/year because values like '13/02/2020' "
+        "cannot be month first.",
+    )
+
+
+def test_times_and_month_names_mixed_in_one_date_column() -> None:
+    raw = (
+        b"Date,Close\n"
+        b"2021-01-04 10:30,1\n"
+        b"2021-01-04 16:00,2\n"
+        b"2021-01-05,3\n"
+        b"Jan 6 2021,4\n"
+    )
+    prices = read_price_csv(raw)
+    assert list(prices.frame.index.strftime("%Y-%m-%d %H:%M")) == [
+        "2021-01-04 10:30",
+        "2021-01-04 16:00",
+        "2021-01-05 00:00",
+        "2021-01-06 00:00",
+    ]
+
+
+def test_date_outside_pandas_range_drops_the_row_with_note() -> None:
+    raw = b"Date,Close\n0202-01-03,1\n2021-01-04,2\n2021-01-05,3\n"
+    prices = read_price_csv(raw)
+    assert dates(prices) == ["2021-01-04", "2021-01-05"]
+    assert prices.frame["Close"].tolist() == [2.0, 3.0]
+    assert prices.notes == (
+        "Dropped 1 row with a date before 1677-09-22 or after 2262-04-11 (e.g. "
+        "'0202-01-03'); check the year of such dates.",
+    )
+
+
+def test_tracking_order_date_outside_pandas_range_drops_the_row() -> None:
+    raw = (
+        b"ID,time,X\nA,2021-01-04 10:00,1\nA,0202-01-04 10:00,2\nA,2021-01-04 11:00,3\n"
+    )
+    tracks = read_tracking_csv(raw, features=("X",))
+    assert tracks.track("A").values[:, 0].tolist() == [1.0, 3.0]
+    assert tracks.notes == ("Dropped 1 row without a value in 'time'.",)
+
+
+def test_a_word_among_decimal_comma_numbers_is_missing_with_note() -> None:
+    raw = (
+        b"Datum;Schluss;Volumen\n"
+        b"04.01.2021;1.234,5;10\n"
+        b"05.01.2021;kein Wert;20\n"
+        b"06.01.2021;12,5;30\n"
+    )
+    prices = read_price_csv(raw)
+    assert prices.frame["Schluss"].tolist()[::2] == [1234.5, 12.5]
+    assert np.isnan(prices.frame["Schluss"].iloc[1])
+    assert prices.notes[0] == (
+        "Column 'Schluss': 1 value that is not a number was treated as missing."
+    )
+
+
 def test_unsorted_rows_are_sorted_with_note() -> None:
     prices = read_price_csv(b"Date,Close\n2021-01-06,3\n2021-01-04,1\n2021-01-05,2\n")
     assert dates(prices) == ["2021-01-04", "2021-01-05", "2021-01-06"]
