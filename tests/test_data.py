@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -546,6 +547,78 @@ def test_load_ticker_does_not_mix_cache_keys(
     monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: pd.DataFrame())
     with pytest.raises(DataError, match=r"^Could not download 'MA' from Yahoo"):
         load_ticker("MA", start="2020-01-01", cache_dir=tmp_path)
+
+
+def test_load_ticker_offline_serves_yesterdays_download_for_today(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The app asks for prices up to today: yesterday's download has another end
+    # date in its name, and must still be found when Yahoo is out of reach today.
+    today = pd.Timestamp.today().normalize()
+    yesterday = today - pd.Timedelta(days=1)
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    online = load_ticker("MA", "2021-01-01", f"{yesterday:%Y-%m-%d}", tmp_path)
+    [saved] = tmp_path.glob("*.csv")
+    assert saved.name == f"MA_2021-01-01_{yesterday:%Y-%m-%d}.csv"
+    noon = (yesterday + pd.Timedelta(hours=12)).timestamp()
+    os.utime(saved, (noon, noon))
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: pd.DataFrame())
+    offline = load_ticker("MA", "2021-01-01", f"{today:%Y-%m-%d}", tmp_path)
+    assert offline.fingerprint() == online.fingerprint()
+    assert offline.notes == (
+        f"Yahoo Finance could not be reached; using the copy cached on "
+        f"{yesterday:%Y-%m-%d} (1 day ago), with prices up to 2021-01-08.",
+    )
+
+
+def test_load_ticker_offline_cuts_a_longer_cached_range_to_the_request(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    load_ticker("MA", cache_dir=tmp_path)  # the whole history: 2021-01-04 .. 08
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: None)
+    cut = load_ticker("MA", start="2021-01-05", end="2021-01-08", cache_dir=tmp_path)
+    assert dates(cut) == ["2021-01-05", "2021-01-06", "2021-01-07"]
+    assert cut.notes[0].endswith("(today), with prices up to 2021-01-07.")
+
+
+@pytest.mark.parametrize(
+    ("symbol", "shown"),
+    [
+        ("MA,AAPL", "MA,AAPL"),
+        ("MA AAPL", "MA AAPL"),
+        ("A" * 300, "A" * 21 + "..."),
+        ("../etc", "../ETC"),
+    ],
+)
+def test_load_ticker_accepts_only_one_ticker_shaped_symbol(
+    yfinance_module,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    symbol: str,
+    shown: str,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(yfinance_module, "download", lambda s, **k: calls.append(s))
+    with pytest.raises(
+        DataError,
+        match=(
+            rf"^'{re.escape(shown)}' is not one ticker symbol; type a single Yahoo "
+            r"Finance symbol of at most 20 letters, digits and \. - \^ = such as "
+            r"'MA' or 'BRK-B'\.$"
+        ),
+    ):
+        load_ticker(symbol, cache_dir=tmp_path)
+    assert calls == []  # nothing was downloaded
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("symbol", ["^GSPC", "BRK-B", "EURUSD=X", "0700.HK", "gc=f"])
+def test_load_ticker_accepts_yahoo_symbol_shapes(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, symbol: str
+) -> None:
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    assert load_ticker(symbol, cache_dir=tmp_path).name == symbol.upper()
 
 
 @pytest.mark.parametrize("symbol", ["", "   "])

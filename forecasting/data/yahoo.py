@@ -1,18 +1,18 @@
 """Daily prices from Yahoo Finance, with an offline cache.
 
 :func:`load_ticker` downloads with yfinance (an optional dependency, imported
-only when a ticker is asked for) and saves each download as CSV, used when Yahoo
-cannot be reached.
+only when a ticker is asked for) and saves each download as CSV. When Yahoo
+cannot be reached, the cached download whose dates cover the request is served,
+with a note saying how old it is.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,8 @@ import pandas as pd
 
 from forecasting.data.prices import PriceData, finish_prices, read_price_csv
 from forecasting.errors import DataError
+
+_TICKER = re.compile(r"\^?[A-Z0-9][A-Z0-9.=^-]{0,19}")
 
 _PRICE_FIELDS = {"open", "high", "low", "close", "adj close", "volume"}
 
@@ -29,15 +31,6 @@ def _default_cache_dir() -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path.home() / ".cache" / "rnn-forecast-explorer" / "yahoo"
-
-
-def _cache_file(
-    cache_dir: Path, symbol: str, start: str | None, end: str | None
-) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9.^=_-]", "_", symbol)
-    if safe != symbol:
-        safe += "-" + hashlib.sha1(symbol.encode()).hexdigest()[:8]
-    return cache_dir / f"{safe}_{start or 'earliest'}_{end or 'latest'}.csv"
 
 
 def _day(value: str | None, label: str) -> str | None:
@@ -115,6 +108,136 @@ def _plain_session_if_tensorflow_loaded() -> object | None:
     return session
 
 
+def _symbol(symbol: str) -> str:
+    """Upper-case a ticker and check that it is shaped like one Yahoo symbol."""
+    cleaned = (symbol or "").strip().upper()
+    if not cleaned:
+        raise DataError(
+            "No ticker symbol was given; type a Yahoo Finance symbol such as 'MA' "
+            "or 'AAPL'."
+        )
+    if not _TICKER.fullmatch(cleaned):
+        shown = cleaned if len(cleaned) <= 24 else cleaned[:21] + "..."
+        raise DataError(
+            f"'{shown}' is not one ticker symbol; type a single Yahoo Finance "
+            "symbol of at most 20 letters, digits and . - ^ = such as 'MA' or "
+            "'BRK-B'."
+        )
+    return cleaned
+
+
+def _cache_file(folder: Path, symbol: str, start: str | None, end: str | None) -> Path:
+    return folder / f"{symbol}_{start or 'earliest'}_{end or 'latest'}.csv"
+
+
+def _download(symbol: str, start: str | None, end: str | None) -> pd.DataFrame | None:
+    """Ask yfinance; None when it is missing, fails or returns nothing.
+
+    Raises:
+        ImportError: If yfinance is not installed.
+    """
+    import yfinance  # optional dependency, imported only when needed
+
+    options: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "progress": False,
+        "auto_adjust": True,
+        "multi_level_index": False,
+    }
+    if start is None:
+        # Without start and end, yfinance returns only the last month.
+        options["period"] = "max"
+    session = _plain_session_if_tensorflow_loaded()
+    if session is not None:
+        options["session"] = session
+    try:
+        raw = yfinance.download(symbol, **options)
+    except Exception:  # network, HTTP and parsing errors alike
+        return None
+    if raw is None or not len(raw):
+        return None
+    frame = _yahoo_frame(raw, symbol)
+    return frame if len(frame) and frame.shape[1] else None
+
+
+def _save(prices: PriceData, path: Path) -> None:
+    """Write the cache file atomically; a read-only disk is not an error."""
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        prices.frame.to_csv(partial, index_label="Date")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+
+
+def _covered(
+    path: Path, symbol: str, start: str | None, end: str | None
+) -> PriceData | None:
+    """The cached prices in ``path`` within [start, end), if they cover start.
+
+    A cache covers the start when it was asked for the same start, or holds a
+    row on or before it (a later first row may only mean that older prices were
+    not asked for). Its end may fall short of ``end``: the caller says how old
+    it is.
+    """
+    cached_start = path.stem[len(symbol) + 1 :].split("_")[0]
+    cached_start = None if cached_start == "earliest" else cached_start
+    if cached_start != start and (start is None or (cached_start or "") > start):
+        return None
+    try:
+        prices = read_price_csv(path, name=symbol)
+    except DataError:
+        return None
+    index = prices.frame.index
+    if cached_start != start and index[0] > pd.Timestamp(start):
+        return None
+    keep = np.ones(len(index), dtype=bool)
+    if start is not None:
+        keep &= index >= pd.Timestamp(start)
+    if end is not None:
+        keep &= index < pd.Timestamp(end)
+    if keep.sum() < 2:
+        return None
+    return replace(prices, frame=prices.frame[keep])
+
+
+def _from_cache(
+    folder: Path, symbol: str, start: str | None, end: str | None
+) -> tuple[PriceData, Path] | None:
+    """The cached download that covers the request and reaches furthest."""
+    best: tuple[PriceData, Path] | None = None
+    for path in sorted(folder.glob(f"{symbol}_*_*.csv")):
+        if path.stem.count("_") != 2:  # symbols have no "_"
+            continue
+        prices = _covered(path, symbol, start, end)
+        if prices is None:
+            continue
+        last = prices.frame.index[-1]
+        if best is None or (last, path.stat().st_mtime) > (
+            best[0].frame.index[-1],
+            best[1].stat().st_mtime,
+        ):
+            best = (prices, path)
+    return best
+
+
+def _age_note(path: Path, prices: PriceData, missing_package: bool) -> str:
+    fetched = datetime.fromtimestamp(path.stat().st_mtime).date()
+    days = (date.today() - fetched).days
+    age = "today" if days <= 0 else ("1 day ago" if days == 1 else f"{days} days ago")
+    reason = (
+        "The yfinance package is not installed"
+        if missing_package
+        else "Yahoo Finance could not be reached"
+    )
+    return (
+        f"{reason}; using the copy cached on {fetched:%Y-%m-%d} ({age}), with "
+        f"prices up to {prices.frame.index[-1]:%Y-%m-%d}."
+    )
+
+
 def load_ticker(
     symbol: str,
     start: str | None = None,
@@ -125,12 +248,14 @@ def load_ticker(
 
     Every successful download is saved as CSV in ``cache_dir`` (default: the
     ``RNN_FORECAST_CACHE`` environment variable, else
-    ``~/.cache/rnn-forecast-explorer/yahoo``), keyed by symbol, start and end.
-    When Yahoo cannot be reached or returns nothing, the cached copy for the same
-    key is used and a note says so.
+    ``~/.cache/rnn-forecast-explorer/yahoo``), named after symbol, start and end.
+    When Yahoo cannot be reached or returns nothing, the cached download that
+    covers the requested start and reaches furthest is served, cut to the
+    requested dates, with a note saying when it was fetched.
 
     Args:
-        symbol: Yahoo Finance ticker, e.g. ``"MA"`` (upper-cased).
+        symbol: Yahoo Finance ticker, e.g. ``"MA"`` (upper-cased): at most 20
+            letters, digits and ``. - ^ =``.
         start: First date (``YYYY-MM-DD``); None downloads the whole history.
         end: End date (exclusive, as in yfinance); None means up to today.
         cache_dir: Folder for the cached CSV files.
@@ -141,19 +266,9 @@ def load_ticker(
 
     Raises:
         DataError: If the symbol or dates are invalid, or the download fails and
-            nothing is cached for this key.
+            no cached download covers the request.
     """
-    symbol = (symbol or "").strip().upper()
-    if not symbol:
-        raise DataError(
-            "No ticker symbol was given; type a Yahoo Finance symbol such as 'MA' "
-            "or 'AAPL'."
-        )
-    if re.search(r"\s", symbol):
-        raise DataError(
-            f"Ticker '{symbol}' contains spaces; type one Yahoo Finance symbol "
-            "such as 'MA' or 'AAPL'."
-        )
+    symbol = _symbol(symbol)
     start_day, end_day = _day(start, "Start date"), _day(end, "End date")
     if start_day and end_day and start_day >= end_day:
         raise DataError(
@@ -161,63 +276,24 @@ def load_ticker(
             "start date before the end date."
         )
     folder = Path(cache_dir).expanduser() if cache_dir else _default_cache_dir()
-    cached = _cache_file(folder, symbol, start_day, end_day)
-
-    frame: pd.DataFrame | None = None
     missing_package = False
     try:
-        import yfinance  # optional dependency, imported only when needed
+        frame = _download(symbol, start_day, end_day)
     except ImportError:
-        missing_package = True
-    else:
-        options: dict[str, object] = {
-            "start": start_day,
-            "end": end_day,
-            "progress": False,
-            "auto_adjust": True,
-            "multi_level_index": False,
-        }
-        if start_day is None:
-            # Without start and end, yfinance returns only the last month.
-            options["period"] = "max"
-        session = _plain_session_if_tensorflow_loaded()
-        if session is not None:
-            options["session"] = session
-        try:
-            raw = yfinance.download(symbol, **options)
-            if raw is not None and len(raw):
-                frame = _yahoo_frame(raw, symbol)
-        except Exception:  # network, HTTP and parsing errors alike
-            frame = None
-    if frame is not None and len(frame) and frame.shape[1]:
+        frame, missing_package = None, True
+    if frame is not None:
         try:
             prices = finish_prices(frame, symbol, [])
         except DataError:
-            prices = None
-        if prices is not None:
-            partial = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp")
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                prices.frame.to_csv(partial, index_label="Date")
-                os.replace(partial, cached)
-            except OSError:
-                # The cache is a convenience; a read-only disk must not stop us.
-                partial.unlink(missing_ok=True)
+            pass
+        else:
+            _save(prices, _cache_file(folder, symbol, start_day, end_day))
             return prices
-    if cached.is_file():
-        try:
-            prices = read_price_csv(cached, name=symbol)
-        except DataError:
-            prices = None
-        if prices is not None:
-            when = datetime.fromtimestamp(cached.stat().st_mtime).strftime("%Y-%m-%d")
-            reason = (
-                "The yfinance package is not installed"
-                if missing_package
-                else "Yahoo Finance could not be reached"
-            )
-            note = f"{reason}; using the copy cached on {when}."
-            return replace(prices, notes=(*prices.notes, note))
+    cached = _from_cache(folder, symbol, start_day, end_day)
+    if cached is not None:
+        prices, path = cached
+        note = _age_note(path, prices, missing_package)
+        return replace(prices, notes=(*prices.notes, note))
     if missing_package:
         raise DataError(
             "The yfinance package is not installed, so tickers cannot be "
