@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from forecasting.compare import apply_to, rollout_error, run_comparison  # noqa: E402
 from forecasting.config import MODEL_LABELS  # noqa: E402
-from forecasting.data import load_sample  # noqa: E402
+from forecasting.data import load_sample, series_frame  # noqa: E402
 from forecasting.presets import get_preset  # noqa: E402
 
 
@@ -52,8 +52,8 @@ def mastercard(seeds: int, epochs: int | None) -> list[str]:
     config = replace(config, train=replace(config.train, seeds=seeds))
     if epochs:
         config = replace(config, train=replace(config.train, epochs=epochs))
-    data = load_sample(preset.sample)
-    result = run_comparison(data.frame, config, progress=_progress)
+    frame, _ = series_frame(load_sample(preset.sample), config.columns)
+    result = run_comparison(frame, config, progress=_progress)
     lines = [
         f"### 1. `{preset.name}`: {preset.title}",
         "",
@@ -80,7 +80,7 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
     data = load_sample(preset.sample)
     needed = config.split.train_rows + config.split.test_rows
     frames = {
-        who: pd.DataFrame(data.track(who, min_rows=needed).values, columns=["X", "Y"])
+        who: series_frame(data, config.columns, who, min_rows=needed)[0]
         for who in (preset.individual, preset.transfer_to)
     }
     result = run_comparison(

@@ -15,6 +15,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
@@ -39,6 +40,7 @@ from forecasting.data import (
     read_price_csv,
     read_tracking_csv,
     sample_path,
+    series_frame,
 )
 from forecasting.presets import PRESETS, Preset, get_preset
 
@@ -402,9 +404,11 @@ def _compare(
     assert isinstance(data, PriceData)
     base = preset.config if preset else ExperimentConfig()
     columns = args.column or (list(base.columns) if preset else [data.default_column()])
+    frame, notes = series_frame(data, columns)
+    columns = list(frame.columns)
     config = resolve_config(args, base, columns)
     title = f"{data.name}: {', '.join(columns)}, {config.split.describe()}"
-    return data.frame, config, title, data
+    return frame, config, title, replace(data, notes=(*data.notes, *notes))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -434,8 +438,9 @@ def _run(args: argparse.Namespace) -> int:
         individual = args.individual or preset_id or data.ids()[0]
         needed = config.split.train_rows + config.split.test_rows
         why = f"train {config.split.train_rows} + test {config.split.test_rows}"
-        track = data.track(individual, min_rows=needed, needed_for=why)
-        frame = pd.DataFrame(track.values, columns=list(data.features))
+        frame, notes = series_frame(
+            data, data.features, individual, min_rows=needed, needed_for=why
+        )
         rollout_steps = _pick(args.rollout, preset.rollout if preset else 0)
         if rollout_steps < 0:
             raise ValueError(f"rollout must be 0 or more steps, got {rollout_steps}")
@@ -443,11 +448,11 @@ def _run(args: argparse.Namespace) -> int:
             preset.transfer_to if preset and not args.csv else None
         )
         if other is not None:
-            other_track = data.track(other, min_rows=needed, needed_for=why)
-            transfer = (
-                other,
-                pd.DataFrame(other_track.values, columns=list(data.features)),
+            other_frame, _ = series_frame(
+                data, data.features, other, min_rows=needed, needed_for=why
             )
+            transfer = (other, other_frame)
+        data = replace(data, notes=(*data.notes, *notes))
         title = f"{data.name}: individual {individual}, {config.split.describe()}"
         tracks = True
     for note in data.notes:

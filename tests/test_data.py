@@ -24,6 +24,7 @@ from forecasting.data import (
     read_price_csv,
     read_tracking_csv,
     sample_path,
+    series_frame,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -824,6 +825,68 @@ def test_list_columns(tmp_path: Path) -> None:
     upload = io.BytesIO(TRACKS)
     assert list_columns(upload) == ["ID", "frame", "t", "X", "Y", "is_inferred"]
     assert read_tracking_csv(upload).ids() == ["Fly_2", "Fly_10"]  # still readable
+
+
+# --------------------------------------------------------------------------------
+# The frame builder: the series that gets split
+# --------------------------------------------------------------------------------
+
+GAPS = b"Date,Open,Close\n2021-01-04,,1\n2021-01-05,2,\n2021-01-07,4,4\n2021-01-08,5,\n"
+
+
+def test_series_frame_of_prices_fills_gaps_and_says_so() -> None:
+    frame, notes = series_frame(read_price_csv(GAPS), ["close", "Open"])
+    assert list(frame.columns) == ["Close", "Open"]  # the actual names
+    assert frame.index.name == "Date"
+    assert list(frame.index.strftime("%Y-%m-%d")) == ["2021-01-05", "2021-01-07"]
+    assert frame.to_numpy().tolist() == [[2.0, 2.0], [4.0, 4.0]]
+    assert notes == [
+        "Column Close: 1 missing value inside the series filled by linear "
+        "interpolation.",
+        "Column Close: 1 row without a value at the start or end left out.",
+        "Column Open: 1 row without a value at the start or end left out.",
+    ]
+
+
+def test_series_frame_of_a_clean_price_column_has_no_notes() -> None:
+    prices = load_sample("mastercard")
+    frame, notes = series_frame(prices, ["High"])
+    pd.testing.assert_series_equal(frame["High"], prices.frame["High"])
+    assert notes == []
+
+
+def test_series_frame_of_tracks_is_one_individual_by_its_order() -> None:
+    raw = (
+        b"ID,frame,X,Y\nA,0,,\nA,1,1,10\nA,2,,\nA,5,5,50\nA,8,,80\nB,0,7,8\nB,1,9,10\n"
+    )
+    tracks = read_tracking_csv(raw)
+    frame, notes = series_frame(tracks, ["y"])
+    assert list(frame.columns) == ["Y"]
+    assert frame.index.name == "frame"
+    assert frame.index.tolist() == [1, 2, 5]
+    assert frame["Y"].tolist() == [10.0, 20.0, 50.0]
+    assert notes == [
+        "Individual A: 1 row with a missing coordinate filled by linear interpolation.",
+        "Individual A: 2 rows without every coordinate at the start or end of "
+        "the track left out.",
+    ]
+    frame, notes = series_frame(tracks, ["X", "Y"], "B", min_rows=2)
+    assert frame.to_numpy().tolist() == [[7.0, 8.0], [9.0, 10.0]]
+    assert notes == []
+    with pytest.raises(DataError, match=r"^Individual 'B' has 2 usable rows but 3 "):
+        series_frame(tracks, ["X"], "B", min_rows=3)
+    with pytest.raises(DataError, match=r"^Coordinate column 'Z' is not in the da"):
+        series_frame(tracks, ["Z"])
+
+
+def test_series_frame_without_columns_or_with_an_unknown_one() -> None:
+    prices = read_price_csv(GAPS)
+    with pytest.raises(DataError, match=r"^No column is chosen; choose at least one"):
+        series_frame(prices, [])
+    with pytest.raises(DataError, match=r"^Column 'High' is not in the data; "):
+        series_frame(prices, ["High"])
+    with pytest.raises(ValueError, match=r"^individual is only for tracking data"):
+        series_frame(prices, ["Close"], "A")
 
 
 # --------------------------------------------------------------------------------

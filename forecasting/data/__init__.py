@@ -9,9 +9,13 @@ Two kinds of data feed the forecasting models:
   time step, an ID column and coordinate columns (X, Y by default). Read with
   :func:`read_tracking_csv` or loaded from the bundled ``fly`` and ``locust`` samples.
 
+:func:`series_frame` turns either into the gap-free frame that is split into
+training and test rows; the command line, the dashboard and the benchmarks all
+build their frames with it.
+
 The package is split by subject: ``text`` (bytes, encodings, separator, header),
-``values`` (numbers and dates), ``prices``, ``tracks``, ``yahoo`` and
-``samples``. Both CSV readers share one reader that copes with files people
+``values`` (numbers and dates), ``prices``, ``tracks``, ``yahoo``, ``samples``
+and ``frames``. Both CSV readers share one reader that copes with files people
 really have: comma, semicolon or tab separators, a UTF-8 byte order mark, CRLF
 line endings, Latin-1 / Windows-1252 text, decimal commas (``12,5``), thousands
 separators (``"7,380,500"`` or ``1.234,56``) and dates written as ISO (also with
@@ -27,6 +31,7 @@ fresh objects (samples are parsed once and copied on every call), so mutating th
 does not affect later calls. This package never imports Streamlit or TensorFlow.
 """
 
+from forecasting.data.frames import series_frame
 from forecasting.data.prices import PriceData, read_price_csv
 from forecasting.data.samples import (
     DATA_DIR,
@@ -69,4 +74,5 @@ __all__ = [
     "read_price_csv",
     "read_tracking_csv",
     "sample_path",
+    "series_frame",
 ]
