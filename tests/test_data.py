@@ -21,6 +21,7 @@ from forecasting.data import (
     list_columns,
     load_sample,
     load_ticker,
+    numeric_column_names,
     read_price_csv,
     read_tracking_csv,
     sample_path,
@@ -825,6 +826,13 @@ def test_list_columns(tmp_path: Path) -> None:
     upload = io.BytesIO(TRACKS)
     assert list_columns(upload) == ["ID", "frame", "t", "X", "Y", "is_inferred"]
     assert read_tracking_csv(upload).ids() == ["Fly_2", "Fly_10"]  # still readable
+
+
+def test_numeric_column_names_from_the_head_of_a_file() -> None:
+    raw = b"animal;frame;posx;posy;note\nA;0;1,5;2,5;ok\nA;1;1,75;2,25;ok\n"
+    assert numeric_column_names(raw) == ["frame", "posx", "posy"]
+    assert numeric_column_names(TRACKS) == ["frame", "t", "X", "Y", "is_inferred"]
+    assert numeric_column_names(b"\x00\x01\x02") == []  # not text: nothing
 
 
 # --------------------------------------------------------------------------------

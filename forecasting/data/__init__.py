@@ -50,7 +50,7 @@ from forecasting.data.tracks import (
     TrackingData,
     read_tracking_csv,
 )
-from forecasting.data.values import DATE_COLUMNS
+from forecasting.data.values import DATE_COLUMNS, numeric_column_names
 from forecasting.data.yahoo import load_ticker
 from forecasting.errors import DataError
 
@@ -71,6 +71,7 @@ __all__ = [
     "list_columns",
     "load_sample",
     "load_ticker",
+    "numeric_column_names",
     "read_price_csv",
     "read_tracking_csv",
     "sample_path",

@@ -299,6 +299,7 @@ class CsvTable:
         decimal: str,
         thousands: str,
         missing: Mapping[str, Sequence[str]],
+        nrows: int | None = None,
     ) -> pd.DataFrame:
         """Parse some columns as numbers with pandas' ``decimal`` and ``thousands``.
 
@@ -307,6 +308,7 @@ class CsvTable:
             decimal: The decimal mark, ``"."`` or ``","``.
             thousands: The thousands separator, ``","`` or ``"."``.
             missing: Column -> cells (as written) to read as missing.
+            nrows: Read only this many data rows.
 
         Returns:
             The columns; one that still holds text had a cell pandas could not
@@ -317,6 +319,7 @@ class CsvTable:
             decimal=decimal,
             thousands=thousands,
             na_values={c: list(v) for c, v in missing.items() if len(v)},
+            nrows=nrows,
         )
 
 

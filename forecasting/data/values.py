@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from forecasting.data.text import CsvTable, join_names
+from forecasting.data.text import HEAD_BYTES, CsvSource, CsvTable, join_names
 from forecasting.errors import DataError
 
 DATE_COLUMNS: tuple[str, ...] = (
@@ -99,14 +99,15 @@ def _read_style(
 ) -> dict[str, pd.Series]:
     """Read columns in one convention; cells that do not fit it become NaN."""
     pattern, decimal, thousands = _STYLES[style]
-    numbers = table.read_numbers(columns, decimal, thousands, {})
+    rows = len(texts)
+    numbers = table.read_numbers(columns, decimal, thousands, {}, rows)
     dirty = [c for c in columns if not pd.api.types.is_numeric_dtype(numbers[c])]
     if dirty:
         bad = {}
         for column in dirty:
             cells = pd.Series(texts[column].dropna().unique(), dtype=object)
             bad[column] = cells[~cells.str.strip().str.fullmatch(pattern)].tolist()
-        again = table.read_numbers(dirty, decimal, thousands, bad)
+        again = table.read_numbers(dirty, decimal, thousands, bad, rows)
         numbers = numbers.assign(**{c: again[c] for c in dirty})
     result = {}
     for column in columns:
@@ -117,6 +118,27 @@ def _read_style(
             values = values.where(np.isfinite(values))
         result[column] = values
     return result
+
+
+def numeric_column_names(source: CsvSource, rows: int = 200) -> list[str]:
+    """Guess which columns of a CSV file hold numbers, from its first rows.
+
+    Args:
+        source: A path, the file's bytes, or an open binary file; only its
+            beginning is read.
+        rows: How many data rows to look at.
+
+    Returns:
+        The columns whose first ``rows`` cells are more than 90 % numbers, in
+        file order; ``[]`` if the beginning of the file cannot be read.
+    """
+    try:
+        table = CsvTable.open(source, limit=HEAD_BYTES)
+        head = table.read_text(nrows=rows)
+        numbers = numeric_columns(table, head, list(head.columns))
+    except DataError:
+        return []
+    return [c for c, v in numbers.items() if len(v) and v.notna().mean() > 0.9]
 
 
 def count_bad(numbers: pd.Series, original: pd.Series) -> int:
