@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
 from forecasting.config import SplitConfig
-from forecasting.data import DataError
+from forecasting.errors import DataError
 
 
 def make_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

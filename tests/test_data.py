@@ -99,11 +99,30 @@ def test_month_first_slash_dates_and_quoted_thousands() -> None:
     assert prices.years == (2012, 2016)
 
 
-def test_day_first_slash_dates_fall_back_with_note() -> None:
-    prices = read_price_csv(b"Date,Close\n24/12/2020,1\n25/12/2020,2\n")
-    assert dates(prices) == ["2020-12-24", "2020-12-25"]
+@pytest.mark.parametrize(
+    ("raw", "expected", "example"),
+    [
+        (
+            b"Date,Close\n24/12/2020,1\n25/12/2020,2\n",
+            ["2020-12-24", "2020-12-25"],
+            "24/12/2020",
+        ),
+        # '01/02/2020' alone could be January 2nd; '13/02/2020' says day first,
+        # and then for the whole column.
+        (
+            b"When,Close\n01/02/2020,1\n13/02/2020,2\n",
+            ["2020-02-01", "2020-02-13"],
+            "13/02/2020",
+        ),
+    ],
+)
+def test_day_first_slash_dates_fall_back_with_note(
+    raw: bytes, expected: list[str], example: str
+) -> None:
+    prices = read_price_csv(raw)
+    assert dates(prices) == expected
     assert prices.notes == (
-        "Dates were read as day/month/year because values like '24/12/2020' "
+        f"Dates were read as day/month/year because values like '{example}' "
         "cannot be month first.",
     )
 
@@ -119,16 +138,6 @@ def test_yfinance_datetimes_with_utc_offsets_become_naive_dates() -> None:
     assert dates(prices) == ["2021-01-04", "2021-03-15", "2021-03-16"]
     assert prices.frame.index.tz is None
     assert (prices.frame.index == prices.frame.index.normalize()).all()
-
-
-def test_day_first_is_chosen_for_the_whole_column() -> None:
-    # '01/02/2020' alone could be January 2nd; '13/02/2020' says day first.
-    prices = read_price_csv(b"When,Close\n01/02/2020,1\n13/02/2020,2\n")
-    assert dates(prices) == ["2020-02-01", "2020-02-13"]
-    assert prices.notes == (
-        "Dates were read as day/month/year because values like '13/02/2020' "
-        "cannot be month first.",
-    )
 
 
 def test_times_and_month_names_mixed_in_one_date_column() -> None:
@@ -150,9 +159,11 @@ def test_times_and_month_names_mixed_in_one_date_column() -> None:
 
 def test_date_outside_pandas_range_drops_the_row_with_note() -> None:
     raw = b"Date,Close\n0202-01-03,1\n2021-01-04,2\n2021-01-05,3\n"
-    prices = read_price_csv(raw)
-    assert dates(prices) == ["2021-01-04", "2021-01-05"]
-    assert prices.frame["Close"].tolist() == [2.0, 3.0]
+    prices = read_price_csv(raw)  # was: OutOfBoundsDatetime for the whole file
+    assert prices.frame["Close"].to_dict() == {
+        pd.Timestamp("2021-01-04"): 2.0,
+        pd.Timestamp("2021-01-05"): 3.0,
+    }
     assert prices.notes == (
         "Dropped 1 row with a date before 1677-09-22 or after 2262-04-11 (e.g. "
         "'0202-01-03'); check the year of such dates.",

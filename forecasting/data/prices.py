@@ -291,12 +291,7 @@ def read_price_csv(source: CsvSource, name: str | None = None) -> PriceData:
             column, no numeric column, or fewer than 2 usable rows.
     """
     table = CsvTable.open(source)
-    frame = table.read_text()
-    if frame.empty:
-        raise DataError(
-            "The file has a header row but no data rows; add rows of data below "
-            "the header."
-        )
+    frame = table.read_rows()
     notes = list(table.notes)
     date_column, dates, date_note = find_dates(frame)
     if date_note:

@@ -293,6 +293,21 @@ class CsvTable:
         ]
         return frame.drop(columns=empty_unnamed)
 
+    def read_rows(self) -> pd.DataFrame:
+        """Parse the whole table as strings, as :meth:`read_text` does.
+
+        Raises:
+            DataError: If a line has more fields than the header, or the file
+                has no data rows.
+        """
+        frame = self.read_text()
+        if frame.empty:
+            raise DataError(
+                "The file has a header row but no data rows; add rows of data "
+                "below the header."
+            )
+        return frame
+
     def read_numbers(
         self,
         columns: Sequence[str],

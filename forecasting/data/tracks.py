@@ -15,16 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.data.text import (
-    CsvSource,
-    CsvTable,
-    find_named,
-    hash_parts,
-    join_names,
-    match_column,
-    not_a_number_note,
-    plural,
-)
+from forecasting.data import text
 from forecasting.data.values import (
     count_bad,
     mostly_numbers,
@@ -173,7 +164,7 @@ class TrackingData:
         if key not in groups:
             raise DataError(
                 f"Individual '{key}' is not in the data; choose one of "
-                f"{join_names(groups, limit=5)}."
+                f"{text.join_names(groups, limit=5)}."
             )
         start, stop = groups[key]
         block = self.frame.iloc[start:stop]
@@ -237,7 +228,7 @@ class TrackingData:
                 parts.append(pd.DatetimeIndex(order).as_unit("ns").asi8.tobytes())
             else:
                 parts.append(order.to_numpy(dtype="float64").tobytes())
-        return hash_parts(parts)
+        return text.hash_parts(parts)
 
 
 def _interpolation_axis(order: np.ndarray) -> np.ndarray:
@@ -279,21 +270,23 @@ def _choose_columns(
             "No feature columns were chosen; choose at least one numeric column "
             "such as X."
         )
-    feature_columns = [match_column(columns, f, "Feature column") for f in features]
+    feature_columns = [
+        text.match_column(columns, f, "Feature column") for f in features
+    ]
     feature_columns = list(dict.fromkeys(feature_columns))
     if id_column is not None:
-        id_col = match_column(columns, id_column, "ID column")
+        id_col = text.match_column(columns, id_column, "ID column")
         if id_col in feature_columns:
             raise DataError(
                 f"Column '{id_col}' cannot be both the ID column and a feature; "
                 "choose different columns."
             )
     else:
-        id_col = find_named(columns, ID_COLUMNS, exclude=feature_columns)
+        id_col = text.find_named(columns, ID_COLUMNS, exclude=feature_columns)
     taken = [*feature_columns, *([id_col] if id_col else [])]
     if order_column is None:
-        return feature_columns, id_col, find_named(columns, ORDER_COLUMNS, taken)
-    order_col = match_column(columns, order_column, "Order column")
+        return feature_columns, id_col, text.find_named(columns, ORDER_COLUMNS, taken)
+    order_col = text.match_column(columns, order_column, "Order column")
     if order_col in taken:
         raise DataError(
             f"Column '{order_col}' cannot be the order column because it is "
@@ -320,7 +313,7 @@ def _feature_values(
                 "choose columns that hold numbers, such as X and Y."
             )
         if n_bad:
-            notes.append(not_a_number_note(column, n_bad))
+            notes.append(text.not_a_number_note(column, n_bad))
 
 
 def _id_values(
@@ -409,7 +402,7 @@ def _grouped_frame(
     missing = int(result[list(features)].isna().any(axis=1).sum())
     if missing:
         notes.append(
-            f"{plural(missing, 'row')} with a missing coordinate; gaps inside a "
+            f"{text.plural(missing, 'row')} with a missing coordinate; gaps inside a "
             "track are interpolated, and rows missing at a track's start or end "
             "are left out."
         )
@@ -417,7 +410,7 @@ def _grouped_frame(
 
 
 def read_tracking_csv(
-    source: CsvSource,
+    source: text.CsvSource,
     id_column: str | None = None,
     features: Sequence[str] = DEFAULT_FEATURES,
     order_column: str | None = None,
@@ -443,16 +436,11 @@ def read_tracking_csv(
         DataError: If the file cannot be read, a chosen column is missing or not
             numeric, or no rows remain.
     """
-    table = CsvTable.open(source)
+    table = text.CsvTable.open(source)
     features, id_col, order_col = _choose_columns(
         table.names, id_column, features, order_column
     )
-    frame = table.read_text()
-    if frame.empty:
-        raise DataError(
-            "The file has a header row but no data rows; add rows of data below "
-            "the header."
-        )
+    frame = table.read_rows()
     notes = list(table.notes)
     display_name = name or table.name
     converted = numeric_columns(table, frame, [*features, *filter(None, [order_col])])
@@ -460,14 +448,14 @@ def read_tracking_csv(
     id_col, ids = _id_values(frame, id_col, display_name, notes)
     keep = ids.notna().to_numpy(copy=True)
     if not keep.all():
-        notes.append(f"Dropped {plural(int((~keep).sum()), 'row')} without an ID.")
+        notes.append(f"Dropped {text.plural(int((~keep).sum()), 'row')} without an ID.")
     order = None
     if order_col is not None:
         order = _order_values(frame, order_col, converted[order_col])
         no_order = order.isna().to_numpy() & keep
         if no_order.any():
             notes.append(
-                f"Dropped {plural(int(no_order.sum()), 'row')} without a value in "
+                f"Dropped {text.plural(int(no_order.sum()), 'row')} without a value in "
                 f"'{order_col}'."
             )
             keep &= ~no_order
