@@ -40,7 +40,7 @@ from forecasting.compare import (  # noqa: E402
     run_comparison,
 )
 from forecasting.config import MODEL_LABELS  # noqa: E402
-from forecasting.data import load_sample  # noqa: E402
+from forecasting.data import load_sample, series_frame  # noqa: E402
 from forecasting.metrics import rmse  # noqa: E402
 from forecasting.presets import get_preset  # noqa: E402
 
@@ -72,8 +72,8 @@ def _mastercard_config(seeds: int, epochs: int | None, target: str):
 
 def mastercard(seeds: int, epochs: int | None) -> list[str]:
     preset, config = _mastercard_config(seeds, epochs, "level")
-    data = load_sample(preset.sample)
-    result = run_comparison(data.frame, config, progress=_progress)
+    frame, _ = series_frame(load_sample(preset.sample), config.columns)
+    result = run_comparison(frame, config, progress=_progress)
     lines = [
         f"### 1. `{preset.name}`: {preset.title}",
         "",
@@ -94,8 +94,8 @@ def mastercard(seeds: int, epochs: int | None) -> list[str]:
 
 def mastercard_diff(seeds: int, epochs: int | None) -> list[str]:
     preset, config = _mastercard_config(seeds, epochs, "diff")
-    data = load_sample(preset.sample)
-    result = run_comparison(data.frame, config, progress=_progress)
+    frame, _ = series_frame(load_sample(preset.sample), config.columns)
+    result = run_comparison(frame, config, progress=_progress)
     persistence = result.metrics.loc[BASELINE_LABELS["persistence"], "rmse"]
     first, last = config.train.seed, config.train.seed + config.train.seeds - 1
     lines = [
@@ -134,7 +134,7 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
     data = load_sample(preset.sample)
     needed = config.split.train_rows + config.split.test_rows
     frames = {
-        who: pd.DataFrame(data.track(who, min_rows=needed).values, columns=["X", "Y"])
+        who: series_frame(data, config.columns, who, min_rows=needed)[0]
         for who in (preset.individual, preset.transfer_to)
     }
     result = run_comparison(

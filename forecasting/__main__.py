@@ -15,6 +15,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
@@ -41,6 +42,7 @@ from forecasting.data import (
     read_price_csv,
     read_tracking_csv,
     sample_path,
+    series_frame,
 )
 from forecasting.engine import ENGINES, EngineSettings, JobFailed, get_engine
 from forecasting.presets import PRESETS, Preset, get_preset
@@ -452,9 +454,11 @@ def _compare(
     assert isinstance(data, PriceData)
     base = preset.config if preset else ExperimentConfig()
     columns = args.column or (list(base.columns) if preset else [data.default_column()])
+    frame, notes = series_frame(data, columns)
+    columns = list(frame.columns)
     config = resolve_config(args, base, columns)
     title = f"{data.name}: {', '.join(columns)}, {config.split.describe()}"
-    return data.frame, config, title, data
+    return frame, config, title, replace(data, notes=(*data.notes, *notes))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -466,38 +470,26 @@ def _run(args: argparse.Namespace) -> int:
         rollout_steps, tracks = 0, False
     else:
         preset = _preset(args)
-        sample = args.sample or (preset.sample if preset else None)
-        if not args.csv and not sample:
-            raise ValueError(
-                "a data source is needed: give --csv PATH, --sample NAME or "
-                "--preset NAME"
-            )
-        data = read_tracking_csv(
-            args.csv or sample_path(sample),  # type: ignore[arg-type]
-            id_column=args.id_column,
-            features=args.features or ("X", "Y"),
-            name=None if args.csv else sample,
-        )
+        data = _load_tracks(args, args.sample or (preset.sample if preset else None))
         base = preset.config if preset else TRACKS_DEFAULT
         config = resolve_config(args, base, data.features)
         preset_id = preset.individual if preset and not args.csv else None
         individual = args.individual or preset_id or data.ids()[0]
         needed = config.split.train_rows + config.split.test_rows
         why = f"train {config.split.train_rows} + test {config.split.test_rows}"
-        track = data.track(individual, min_rows=needed, needed_for=why)
-        frame = pd.DataFrame(track.values, columns=list(data.features))
+        frame, notes = series_frame(
+            data, data.features, individual, min_rows=needed, needed_for=why
+        )
         rollout_steps = _pick(args.rollout, preset.rollout if preset else 0)
-        if rollout_steps < 0:
-            raise ValueError(f"rollout must be 0 or more steps, got {rollout_steps}")
         other = args.transfer_to or (
             preset.transfer_to if preset and not args.csv else None
         )
         if other is not None:
-            other_track = data.track(other, min_rows=needed, needed_for=why)
-            transfer = (
-                other,
-                pd.DataFrame(other_track.values, columns=list(data.features)),
+            other_frame, _ = series_frame(
+                data, data.features, other, min_rows=needed, needed_for=why
             )
+            transfer = (other, other_frame)
+        data = replace(data, notes=(*data.notes, *notes))
         title = f"{data.name}: individual {individual}, {config.split.describe()}"
         tracks = True
     for note in data.notes:
@@ -585,8 +577,8 @@ def _train(
     """Check the budget (if ``FORECASTING_BUDGET_SECONDS`` is set), then train."""
     from forecasting.compare import assemble, plan_comparison, run_jobs
 
-    plan = plan_comparison(frame, config, rollout_steps, tracks)
     check_rollout(rollout_steps)
+    plan = plan_comparison(frame, config, rollout_steps, tracks)
     check_budget(config, len(plan.windows.x_train), budget_seconds())
     return assemble(plan, run_jobs(plan.jobs, _progress, engine))
 

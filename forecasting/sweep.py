@@ -20,7 +20,7 @@ import pandas as pd
 from forecasting import metrics
 from forecasting.compare import naive_baselines, plan_comparison
 from forecasting.config import ExperimentConfig
-from forecasting.data import DataError, TrackingData
+from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.engine import DONE, FAILED, Engine
 from forecasting.jobs import FitJob, FitResult
 
@@ -114,8 +114,9 @@ def run_sweep(
     work: list[tuple[str, FitJob, np.ndarray]] = []
     baseline_rows: list[dict[str, Any]] = []
     for individual in ids:
-        track = data.track(individual, min_rows=needed, needed_for=why)
-        frame = pd.DataFrame(track.values, columns=list(data.features))
+        frame, _ = series_frame(
+            data, data.features, individual, min_rows=needed, needed_for=why
+        )
         plan = plan_comparison(frame, config, tracks=True)
         split = plan.windows.split
         for name, pred in naive_baselines(split, config.window, True).items():

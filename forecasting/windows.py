@@ -22,7 +22,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from forecasting.budget import check_memory
 from forecasting.config import SplitConfig
-from forecasting.data import DataError
+from forecasting.errors import DataError
 
 
 def make_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig, SplitConfig
-from forecasting.data import DataError, PriceData
+from forecasting.data import DataError, PriceData, series_frame
 from forecasting.presets import Preset
 from forecasting.windows import Split, split_series
 from ui import loaders, nav, results, runner, sources, state, widgets
@@ -143,7 +143,7 @@ if data is not None:
         )
     else:
         try:
-            frame, notes = sources.price_frame(data, columns)
+            frame, notes = series_frame(data, columns)
             sources.show_notes(notes)
             split = split_series(frame, columns, split_config)
         except DataError as err:

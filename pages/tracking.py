@@ -14,7 +14,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.config import MODEL_LABELS, ExperimentConfig, SplitConfig
-from forecasting.data import DataError, TrackingData
+from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.presets import Preset
 from forecasting.windows import Split, split_series
 from ui import loaders, nav, results, runner, sources, state, widgets
@@ -115,10 +115,10 @@ if data is not None:
         )
     else:
         try:
-            frame, track = sources.track_frame(
+            frame, notes = series_frame(
                 data,
-                individual,
                 columns,
+                individual,
                 min_rows=train_rows + test_rows,
                 needed_for=f"train {train_rows} + test {test_rows}",
             )
@@ -126,11 +126,7 @@ if data is not None:
         except DataError as err:
             st.error(str(err))
         else:
-            if track.n_interpolated:
-                st.info(
-                    f"{track.n_interpolated} rows of {individual} had a missing "
-                    "coordinate; they were filled by linear interpolation."
-                )
+            sources.show_notes(notes)
             title = f"{individual}: training path and the test path after it"
             if len(columns) >= 2:
                 preview = charts.trajectory_figure(
@@ -289,10 +285,10 @@ if record is not None:
         def other_frame(other: str) -> pd.DataFrame:
             """The other individual's rows, with the trained coordinates."""
             needed = cfg.split.train_rows + cfg.split.test_rows
-            frame, _ = sources.track_frame(
+            frame, _ = series_frame(
                 data,
-                other,
                 cfg.columns,
+                other,
                 min_rows=needed,
                 needed_for=f"train {cfg.split.train_rows} + test {cfg.split.test_rows}",
             )

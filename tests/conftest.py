@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -46,3 +47,18 @@ def tiny_config() -> ExperimentConfig:
         model=ModelConfig(units=8),
         train=TrainConfig(epochs=1, batch_size=64, seed=1),
     )
+
+
+@pytest.fixture
+def gap_csv(tmp_path) -> Path:
+    """Two years of business days whose Close column has a 3-row gap."""
+    dates = pd.bdate_range("2019-01-01", "2020-12-31")
+    t = np.arange(len(dates))
+    close = 50 + 0.02 * t + np.sin(t / 7)
+    close[100:103] = np.nan
+    frame = pd.DataFrame(
+        {"Date": dates.strftime("%Y-%m-%d"), "Close": close, "Volume": 1000 + t}
+    )
+    path = tmp_path / "gap.csv"
+    frame.to_csv(path, index=False)
+    return path

@@ -16,8 +16,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecasting.__main__ import _compare as cli_compare
+from forecasting.__main__ import build_parser
 from forecasting.compare import BASELINE_LABELS
 from forecasting.config import MODEL_LABELS
+from forecasting.windows import split_series
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -261,6 +264,33 @@ def test_gaps_in_an_upload_are_filled_and_reported():
     no_exception(at)
     assert not errors(at)
     assert any("3 missing values" in i.value for i in at.info)
+
+
+def test_gap_upload_trains_on_the_same_frame_as_the_cli(gap_csv):
+    at = new_app()
+    at.radio(key="price_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="price_upload").set_value(
+        ("gap.csv", gap_csv.read_bytes(), "text/csv")
+    )
+    at.run()
+    at.multiselect(key="price_columns").set_value(["Close"])
+    at.multiselect(key="price_models").set_value(["gru"])
+    tiny(at, "price", seed=3, jit_compile=False)
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    filled = "- Column Close: 3 missing values inside the series filled by linear"
+    assert any(filled in i.value for i in at.info), [i.value for i in at.info]
+    comparison = last_record(at, "price").comparison
+    args = build_parser().parse_args(["compare", "--csv", str(gap_csv)])
+    cli_frame = cli_compare(args)[0]  # the frame the CLI trains on
+    expected = split_series(
+        cli_frame, comparison.config.columns, comparison.config.split
+    )
+    np.testing.assert_array_equal(comparison.split.train, expected.train)
+    np.testing.assert_array_equal(comparison.split.test, expected.test)
+    assert comparison.split.train_index.equals(expected.train_index)
+    assert not np.isnan(comparison.split.train).any()
 
 
 @pytest.mark.parametrize(

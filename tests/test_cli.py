@@ -253,3 +253,21 @@ def test_offline_ticker_is_a_clear_error(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: ") and "Yahoo Finance" in err
+
+
+def test_gap_csv_column_is_filled_and_trains(gap_csv, capsys):
+    # Issue 11: the CLI said gaps are filled, then exited 2 with "Column 'Close'
+    # has missing values; fill or drop them before splitting."
+    argv = ["compare", "--csv", str(gap_csv), "--column", "close", "--json"]
+    tiny = ["--models", "gru", "--epochs", "1", "--units", "2", "--window", "5"]
+    tiny += ["--no-xla"]
+    code = main([*argv, "--train-fraction", "0.8", *tiny])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (
+        "note: Column Close: 3 missing values inside the series filled by linear "
+        "interpolation." in captured.err.splitlines()
+    )
+    result = json.loads(captured.out)
+    assert result["columns"] == ["Close"]
+    assert (result["n_train"], result["n_test"]) == (418, 105)  # all 523 rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,11 @@ from forecasting.data import (
     list_columns,
     load_sample,
     load_ticker,
+    numeric_column_names,
     read_price_csv,
     read_tracking_csv,
     sample_path,
+    series_frame,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -96,11 +99,30 @@ def test_month_first_slash_dates_and_quoted_thousands() -> None:
     assert prices.years == (2012, 2016)
 
 
-def test_day_first_slash_dates_fall_back_with_note() -> None:
-    prices = read_price_csv(b"Date,Close\n24/12/2020,1\n25/12/2020,2\n")
-    assert dates(prices) == ["2020-12-24", "2020-12-25"]
+@pytest.mark.parametrize(
+    ("raw", "expected", "example"),
+    [
+        (
+            b"Date,Close\n24/12/2020,1\n25/12/2020,2\n",
+            ["2020-12-24", "2020-12-25"],
+            "24/12/2020",
+        ),
+        # '01/02/2020' alone could be January 2nd; '13/02/2020' says day first,
+        # and then for the whole column.
+        (
+            b"When,Close\n01/02/2020,1\n13/02/2020,2\n",
+            ["2020-02-01", "2020-02-13"],
+            "13/02/2020",
+        ),
+    ],
+)
+def test_day_first_slash_dates_fall_back_with_note(
+    raw: bytes, expected: list[str], example: str
+) -> None:
+    prices = read_price_csv(raw)
+    assert dates(prices) == expected
     assert prices.notes == (
-        "Dates were read as day/month/year because values like '24/12/2020' "
+        f"Dates were read as day/month/year because values like '{example}' "
         "cannot be month first.",
     )
 
@@ -116,6 +138,60 @@ def test_yfinance_datetimes_with_utc_offsets_become_naive_dates() -> None:
     assert dates(prices) == ["2021-01-04", "2021-03-15", "2021-03-16"]
     assert prices.frame.index.tz is None
     assert (prices.frame.index == prices.frame.index.normalize()).all()
+
+
+def test_times_and_month_names_mixed_in_one_date_column() -> None:
+    raw = (
+        b"Date,Close\n"
+        b"2021-01-04 10:30,1\n"
+        b"2021-01-04 16:00,2\n"
+        b"2021-01-05,3\n"
+        b"Jan 6 2021,4\n"
+    )
+    prices = read_price_csv(raw)
+    assert list(prices.frame.index.strftime("%Y-%m-%d %H:%M")) == [
+        "2021-01-04 10:30",
+        "2021-01-04 16:00",
+        "2021-01-05 00:00",
+        "2021-01-06 00:00",
+    ]
+
+
+def test_date_outside_pandas_range_drops_the_row_with_note() -> None:
+    raw = b"Date,Close\n0202-01-03,1\n2021-01-04,2\n2021-01-05,3\n"
+    prices = read_price_csv(raw)  # was: OutOfBoundsDatetime for the whole file
+    assert prices.frame["Close"].to_dict() == {
+        pd.Timestamp("2021-01-04"): 2.0,
+        pd.Timestamp("2021-01-05"): 3.0,
+    }
+    assert prices.notes == (
+        "Dropped 1 row with a date before 1677-09-22 or after 2262-04-11 (e.g. "
+        "'0202-01-03'); check the year of such dates.",
+    )
+
+
+def test_tracking_order_date_outside_pandas_range_drops_the_row() -> None:
+    raw = (
+        b"ID,time,X\nA,2021-01-04 10:00,1\nA,0202-01-04 10:00,2\nA,2021-01-04 11:00,3\n"
+    )
+    tracks = read_tracking_csv(raw, features=("X",))
+    assert tracks.track("A").values[:, 0].tolist() == [1.0, 3.0]
+    assert tracks.notes == ("Dropped 1 row without a value in 'time'.",)
+
+
+def test_a_word_among_decimal_comma_numbers_is_missing_with_note() -> None:
+    raw = (
+        b"Datum;Schluss;Volumen\n"
+        b"04.01.2021;1.234,5;10\n"
+        b"05.01.2021;kein Wert;20\n"
+        b"06.01.2021;12,5;30\n"
+    )
+    prices = read_price_csv(raw)
+    assert prices.frame["Schluss"].tolist()[::2] == [1234.5, 12.5]
+    assert np.isnan(prices.frame["Schluss"].iloc[1])
+    assert prices.notes[0] == (
+        "Column 'Schluss': 1 value that is not a number was treated as missing."
+    )
 
 
 def test_unsorted_rows_are_sorted_with_note() -> None:
@@ -486,6 +562,78 @@ def test_load_ticker_does_not_mix_cache_keys(
         load_ticker("MA", start="2020-01-01", cache_dir=tmp_path)
 
 
+def test_load_ticker_offline_serves_yesterdays_download_for_today(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The app asks for prices up to today: yesterday's download has another end
+    # date in its name, and must still be found when Yahoo is out of reach today.
+    today = pd.Timestamp.today().normalize()
+    yesterday = today - pd.Timedelta(days=1)
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    online = load_ticker("MA", "2021-01-01", f"{yesterday:%Y-%m-%d}", tmp_path)
+    [saved] = tmp_path.glob("*.csv")
+    assert saved.name == f"MA_2021-01-01_{yesterday:%Y-%m-%d}.csv"
+    noon = (yesterday + pd.Timedelta(hours=12)).timestamp()
+    os.utime(saved, (noon, noon))
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: pd.DataFrame())
+    offline = load_ticker("MA", "2021-01-01", f"{today:%Y-%m-%d}", tmp_path)
+    assert offline.fingerprint() == online.fingerprint()
+    assert offline.notes == (
+        f"Yahoo Finance could not be reached; using the copy cached on "
+        f"{yesterday:%Y-%m-%d} (1 day ago), with prices up to 2021-01-08.",
+    )
+
+
+def test_load_ticker_offline_cuts_a_longer_cached_range_to_the_request(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    load_ticker("MA", cache_dir=tmp_path)  # the whole history: 2021-01-04 .. 08
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: None)
+    cut = load_ticker("MA", start="2021-01-05", end="2021-01-08", cache_dir=tmp_path)
+    assert dates(cut) == ["2021-01-05", "2021-01-06", "2021-01-07"]
+    assert cut.notes[0].endswith("(today), with prices up to 2021-01-07.")
+
+
+@pytest.mark.parametrize(
+    ("symbol", "shown"),
+    [
+        ("MA,AAPL", "MA,AAPL"),
+        ("MA AAPL", "MA AAPL"),
+        ("A" * 300, "A" * 21 + "..."),
+        ("../etc", "../ETC"),
+    ],
+)
+def test_load_ticker_accepts_only_one_ticker_shaped_symbol(
+    yfinance_module,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    symbol: str,
+    shown: str,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(yfinance_module, "download", lambda s, **k: calls.append(s))
+    with pytest.raises(
+        DataError,
+        match=(
+            rf"^'{re.escape(shown)}' is not one ticker symbol; type a single Yahoo "
+            r"Finance symbol of at most 20 letters, digits and \. - \^ = such as "
+            r"'MA' or 'BRK-B'\.$"
+        ),
+    ):
+        load_ticker(symbol, cache_dir=tmp_path)
+    assert calls == []  # nothing was downloaded
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("symbol", ["^GSPC", "BRK-B", "EURUSD=X", "0700.HK", "gc=f"])
+def test_load_ticker_accepts_yahoo_symbol_shapes(
+    yfinance_module, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, symbol: str
+) -> None:
+    monkeypatch.setattr(yfinance_module, "download", lambda *a, **k: yahoo_frame())
+    assert load_ticker(symbol, cache_dir=tmp_path).name == symbol.upper()
+
+
 @pytest.mark.parametrize("symbol", ["", "   "])
 def test_load_ticker_empty_symbol(symbol: str, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"^No ticker symbol was given; type a Yahoo"):
@@ -689,6 +837,75 @@ def test_list_columns(tmp_path: Path) -> None:
     upload = io.BytesIO(TRACKS)
     assert list_columns(upload) == ["ID", "frame", "t", "X", "Y", "is_inferred"]
     assert read_tracking_csv(upload).ids() == ["Fly_2", "Fly_10"]  # still readable
+
+
+def test_numeric_column_names_from_the_head_of_a_file() -> None:
+    raw = b"animal;frame;posx;posy;note\nA;0;1,5;2,5;ok\nA;1;1,75;2,25;ok\n"
+    assert numeric_column_names(raw) == ["frame", "posx", "posy"]
+    assert numeric_column_names(TRACKS) == ["frame", "t", "X", "Y", "is_inferred"]
+    assert numeric_column_names(b"\x00\x01\x02") == []  # not text: nothing
+
+
+# --------------------------------------------------------------------------------
+# The frame builder: the series that gets split
+# --------------------------------------------------------------------------------
+
+GAPS = b"Date,Open,Close\n2021-01-04,,1\n2021-01-05,2,\n2021-01-07,4,4\n2021-01-08,5,\n"
+
+
+def test_series_frame_of_prices_fills_gaps_and_says_so() -> None:
+    frame, notes = series_frame(read_price_csv(GAPS), ["close", "Open"])
+    assert list(frame.columns) == ["Close", "Open"]  # the actual names
+    assert frame.index.name == "Date"
+    assert list(frame.index.strftime("%Y-%m-%d")) == ["2021-01-05", "2021-01-07"]
+    assert frame.to_numpy().tolist() == [[2.0, 2.0], [4.0, 4.0]]
+    assert notes == [
+        "Column Close: 1 missing value inside the series filled by linear "
+        "interpolation.",
+        "Column Close: 1 row without a value at the start or end left out.",
+        "Column Open: 1 row without a value at the start or end left out.",
+    ]
+
+
+def test_series_frame_of_a_clean_price_column_has_no_notes() -> None:
+    prices = load_sample("mastercard")
+    frame, notes = series_frame(prices, ["High"])
+    pd.testing.assert_series_equal(frame["High"], prices.frame["High"])
+    assert notes == []
+
+
+def test_series_frame_of_tracks_is_one_individual_by_its_order() -> None:
+    raw = (
+        b"ID,frame,X,Y\nA,0,,\nA,1,1,10\nA,2,,\nA,5,5,50\nA,8,,80\nB,0,7,8\nB,1,9,10\n"
+    )
+    tracks = read_tracking_csv(raw)
+    frame, notes = series_frame(tracks, ["y"])
+    assert list(frame.columns) == ["Y"]
+    assert frame.index.name == "frame"
+    assert frame.index.tolist() == [1, 2, 5]
+    assert frame["Y"].tolist() == [10.0, 20.0, 50.0]
+    assert notes == [
+        "Individual A: 1 row with a missing coordinate filled by linear interpolation.",
+        "Individual A: 2 rows without every coordinate at the start or end of "
+        "the track left out.",
+    ]
+    frame, notes = series_frame(tracks, ["X", "Y"], "B", min_rows=2)
+    assert frame.to_numpy().tolist() == [[7.0, 8.0], [9.0, 10.0]]
+    assert notes == []
+    with pytest.raises(DataError, match=r"^Individual 'B' has 2 usable rows but 3 "):
+        series_frame(tracks, ["X"], "B", min_rows=3)
+    with pytest.raises(DataError, match=r"^Coordinate column 'Z' is not in the da"):
+        series_frame(tracks, ["Z"])
+
+
+def test_series_frame_without_columns_or_with_an_unknown_one() -> None:
+    prices = read_price_csv(GAPS)
+    with pytest.raises(DataError, match=r"^No column is chosen; choose at least one"):
+        series_frame(prices, [])
+    with pytest.raises(DataError, match=r"^Column 'High' is not in the data; "):
+        series_frame(prices, ["High"])
+    with pytest.raises(ValueError, match=r"^individual is only for tracking data"):
+        series_frame(prices, ["Close"], "A")
 
 
 # --------------------------------------------------------------------------------

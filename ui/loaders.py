@@ -7,9 +7,6 @@ on the next try.
 
 from __future__ import annotations
 
-import io
-
-import pandas as pd
 import streamlit as st
 
 from forecasting import data as core
@@ -54,24 +51,13 @@ def csv_columns(content: bytes) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def numeric_columns(content: bytes, rows: int = 200) -> list[str]:
+def numeric_columns(content: bytes) -> list[str]:
     """Guess which columns of an uploaded CSV hold numbers, from its first rows.
 
     Only used to pre-select coordinate columns; returns ``[]`` if the head of the
-    file cannot be parsed.
+    file cannot be read.
     """
-    try:
-        head = pd.read_csv(
-            io.BytesIO(content[: 256 * 1024]), sep=None, engine="python", nrows=rows
-        )
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError):
-        return []
-    numeric = []
-    for column in head.columns:
-        values = pd.to_numeric(head[column], errors="coerce")
-        if len(values) and values.notna().mean() > 0.9:
-            numeric.append(str(column))
-    return numeric
+    return core.numeric_column_names(content)
 
 
 @st.cache_data(show_spinner="Downloading from Yahoo Finance…", ttl=3600)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import pandas as pd
 import streamlit as st
 
 from forecasting import data as core
@@ -149,43 +148,6 @@ def _ticker() -> core.PriceData | None:
     return loaders.ticker(*request)
 
 
-def price_frame(
-    data: core.PriceData, columns: Sequence[str]
-) -> tuple[pd.DataFrame, list[str]]:
-    """The chosen columns, gap-free, as the frame to train on.
-
-    Gaps inside a column are filled by linear interpolation in time; rows where
-    a column starts late or ends early are left out.
-
-    Returns:
-        ``(frame, notes)``: the frame and remarks about filled or dropped values.
-
-    Raises:
-        DataError: If a column has no values.
-    """
-    notes = []
-    parts = []
-    for column in columns:
-        series = data.series(column)
-        raw = data.frame[series.name]
-        filled = int(raw.loc[series.index].isna().sum())
-        edge = len(raw) - len(series)
-        if filled:
-            notes.append(
-                f"Column {series.name} had {filled} missing values inside the "
-                "series; they were filled by linear interpolation."
-            )
-        if edge:
-            notes.append(
-                f"Column {series.name}: {edge} rows without a value at the start "
-                "or end were left out."
-            )
-        parts.append(series)
-    frame = pd.concat(parts, axis=1, join="inner")
-    frame.index.name = "Date"
-    return frame, notes
-
-
 def price_preview(data: core.PriceData) -> None:
     """Rows, date range, notes and the first rows of a price history."""
     first, last = data.frame.index[0], data.frame.index[-1]
@@ -288,24 +250,6 @@ def _tracking_upload(name: str, content: bytes) -> core.TrackingData | None:
         tuple(features),
         None if order == FILE_ORDER else order,
     )
-
-
-def track_frame(
-    data: core.TrackingData,
-    individual: str,
-    features: Sequence[str],
-    min_rows: int = 0,
-    needed_for: str | None = None,
-) -> tuple[pd.DataFrame, core.Track]:
-    """One individual's cleaned rows as a frame indexed by the order column.
-
-    Raises:
-        DataError: If the individual is unknown or has fewer than ``min_rows``.
-    """
-    track = data.track(individual, min_rows=min_rows, needed_for=needed_for)
-    index = pd.Index(track.order, name=data.order_column or "row")
-    frame = pd.DataFrame(track.values, columns=list(data.features), index=index)
-    return frame.loc[:, list(features)], track
 
 
 def tracking_preview(data: core.TrackingData) -> None:
