@@ -156,6 +156,22 @@ def _with(config: ExperimentConfig, name: str, value: int) -> ExperimentConfig:
     return replace(config, train=replace(config.train, **{name: value}))
 
 
+def _combined_advice(config: ExperimentConfig, n_windows: int, budget: float) -> str:
+    """No one setting is enough: one seed, at most 125 units, then the epochs."""
+    changes, trial = [], config
+    if trial.train.seeds > 1:
+        trial = _with(trial, "seeds", 1)
+        changes.append("the seeds to 1")
+    if trial.model.units > 125:
+        trial = _with(trial, "units", 125)
+        changes.append("the units to 125")
+    epochs = _largest_fitting(trial, n_windows, budget, "epochs")
+    if epochs is None:
+        return "train fewer models, or use a shorter window or fewer training rows"
+    changes.append(f"the epochs to {epochs}")
+    return "lower " + ", ".join(changes[:-1]) + " and " + changes[-1]
+
+
 def check_budget(
     config: ExperimentConfig, n_windows: int, budget: float | None
 ) -> float:
@@ -186,7 +202,7 @@ def check_budget(
     advice = (
         f"lower the {' or the '.join(hints)}"
         if hints
-        else "train fewer models, or use a shorter window or fewer training rows"
+        else _combined_advice(config, n_windows, budget)
     )
     raise BudgetError(
         f"This run needs {describe_seconds(seconds)} of training, more than the "

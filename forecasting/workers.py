@@ -11,6 +11,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -110,10 +112,22 @@ class _Worker:
     job_id: str | None = None
     job_label: str = ""
     retiring: bool = False
+    ready: bool = False
+    dead: bool = False
+
+
+def _alive(worker: _Worker) -> bool:
+    return worker.process.poll() is None
 
 
 class LocalBackend:
-    """Worker processes (spawned, so each has a clean TensorFlow).
+    """Worker processes: ``python -m forecasting.workers``, talking over a socket.
+
+    Each worker is a fresh interpreter (so each has a clean TensorFlow) started
+    with ``subprocess``, not ``multiprocessing``: multiprocessing's spawn re-runs
+    the parent's ``__main__``, which inside Streamlit is whatever page script
+    runs at that moment. The parent's ``sys.path`` is passed on, so the workers
+    import the same code.
 
     Args:
         workers: Number of processes; ``None`` for one per core.
@@ -134,28 +148,34 @@ class LocalBackend:
         self.threads = threads or max(1, cores() // self.capacity)
         self.max_jobs = max_jobs
         self.warm = warm
-        self._context = multiprocessing.get_context("spawn")
-        self._wake_r, self._wake_w = self._context.Pipe(duplex=False)
+        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._workers: list[_Worker] = []
         self._closing = False
         for _ in range(self.capacity):
             self._workers.append(self._start())
 
     def _start(self) -> _Worker:
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_worker_main,
-            args=(child, self.threads, self.max_jobs, self.warm),
-            name="forecasting-worker",
-            daemon=True,
+        ours, theirs = socket.socketpair()
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+        command = [sys.executable, "-m", "forecasting.workers", str(theirs.fileno())]
+        command += [str(self.threads), str(self.max_jobs), str(int(self.warm))]
+        process = subprocess.Popen(
+            command, env=env, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL
         )
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+        theirs.close()
+        return _Worker(process, Connection(ours.detach()))
 
     def pids(self) -> list[int]:
         """Process ids of the workers (for tests and memory reports)."""
         return [w.process.pid for w in self._workers]
+
+    def ready_workers(self) -> int:
+        """Workers that have imported TensorFlow and wait for jobs."""
+        return sum(1 for w in self._workers if w.ready and _alive(w))
 
     def busy_pid(self, job_id: str) -> int | None:
         """The pid of the worker running a job, if any."""
@@ -181,18 +201,14 @@ class LocalBackend:
         self._wake_w.send(None)
 
     def poll(self, timeout: float) -> list[Event]:  # noqa: D102
-        waitables: list[Any] = [self._wake_r]
-        for worker in self._workers:
-            waitables += [worker.conn, worker.process.sentinel]
-        ready = wait(waitables, timeout)
+        wait([self._wake_r, *(w.conn for w in self._workers)], timeout)
         events: list[Event] = []
         while self._wake_r.poll():
             self._wake_r.recv()
         for index, worker in enumerate(list(self._workers)):
             events += self._read(worker)
-            if not worker.process.is_alive() and not self._closing:
+            if (worker.dead or not _alive(worker)) and not self._closing:
                 events += self._replace(index, worker)
-        del ready
         return events
 
     def _read(self, worker: _Worker) -> list[Event]:
@@ -204,18 +220,23 @@ class LocalBackend:
                     worker.job_id = None
                 elif message[0] == "retire":
                     worker.retiring = True
+                elif message[0] == "ready":
+                    worker.ready = True
                 if message[0] in ("progress", "done", "failed", "cancelled"):
                     events.append(message)
         except (EOFError, OSError):
-            pass
+            worker.dead = True  # the other end is gone: the process ended
         return events
 
     def _replace(self, index: int, worker: _Worker) -> list[Event]:
         """A worker ended: fail its job (if any) and start another in its place."""
-        worker.process.join(timeout=1)
+        try:
+            code = worker.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # its socket closed, yet it lives on
+            worker.process.kill()
+            code = worker.process.wait()
         events: list[Event] = []
         if worker.job_id is not None:
-            code = worker.process.exitcode
             LOG.warning("worker %s died (exit code %s)", worker.process.pid, code)
             events.append(
                 (
@@ -239,10 +260,12 @@ class LocalBackend:
                 worker.conn.send(("stop", "all"))
         deadline = time.monotonic() + 5
         for worker in self._workers:
-            worker.process.join(timeout=max(0.1, deadline - time.monotonic()))
-            if worker.process.is_alive():
+            try:
+                worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 worker.process.kill()
-                worker.process.join(timeout=2)
+                worker.process.wait(timeout=5)
+            worker.conn.close()
 
 
 # Ray ---------------------------------------------------------------------------------
@@ -371,3 +394,8 @@ class RayBackend:
         for ref in self._refs.values():
             self._ray.cancel(ref, force=True)
         self._refs.clear()
+
+
+if __name__ == "__main__":  # a worker: python -m forecasting.workers FD THREADS ...
+    _fd, _threads, _max_jobs, _warm = (int(v) for v in sys.argv[1:5])
+    _worker_main(Connection(_fd), _threads, _max_jobs, bool(_warm))

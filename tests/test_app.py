@@ -334,6 +334,23 @@ def test_bad_settings_show_one_sentence_errors():
     assert any("No column is chosen" in e for e in errors(at))
 
 
+def test_settings_over_the_budget_are_refused_before_anything_is_queued():
+    from ui import runner
+
+    at = new_app()
+    at.slider(key="price_years").set_value((2016, 2020))
+    tiny(at, "price", units=1024, epochs=1000, window=60, seeds=20)
+    before = runner.engine().launched
+    train(at)
+    no_exception(at)
+    refusal = [e for e in errors(at) if "more than the 10 min this server" in e]
+    assert refusal, errors(at)
+    assert "lower the seeds to 1, the units to 125 and the epochs to" in refusal[0]
+    assert "_pending_price" not in at.session_state
+    assert runner.engine().launched == before
+    assert at.form_submit_button  # the page stays usable
+
+
 def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("RNN_FORECAST_CACHE", str(tmp_path))
     at = new_app()

@@ -1,0 +1,185 @@
+"""Speed from parallel jobs: the engine's workers against fits one after another.
+
+Usage (from the repository root)::
+
+    python bench/parallel.py           # the published numbers (about 6 min)
+    python bench/parallel.py --quick   # 5 epochs, a minute or two
+
+Two measurements, each side by side in one run, reported as ratios:
+
+1. The tutorial comparison (LSTM + GRU + SimpleRNN, 50 epochs, MasterCard):
+   plain Keras (``bench/reference_keras.py``) one model after another in this
+   process, against ``run_comparison`` on the local engine (warm workers, one
+   per core), with each model's test RMSE.
+2. Five seeds of the tutorial GRU: the same ``run_comparison`` on an engine with
+   one worker (the five fits one after another, with every core) against an
+   engine with one worker per core.
+
+It writes ``bench/results/parallel.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+for _path in (str(ROOT), str(HERE)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import reference_keras as ref  # noqa: E402
+
+from forecasting.compare import run_comparison  # noqa: E402
+from forecasting.config import ExperimentConfig, TrainConfig  # noqa: E402
+from forecasting.data import load_sample, series_frame  # noqa: E402
+from forecasting.engine import Engine  # noqa: E402
+from forecasting.workers import LocalBackend, cores  # noqa: E402
+
+KINDS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simplernn"}
+GOAL_COMPARISON = 0.5
+GOAL_SEEDS = 0.6
+
+
+def log(message: str) -> None:
+    load = os.getloadavg()[0]
+    print(
+        f"[parallel {time.strftime('%H:%M:%S')} load {load:.1f}] {message}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def warm_engine(workers: int) -> Engine:
+    """An engine whose workers have all imported TensorFlow."""
+    engine = Engine(LocalBackend(workers))
+    deadline = time.monotonic() + 300
+    while engine.backend.ready_workers() < workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return engine
+
+
+def plain_keras(epochs: int) -> dict[str, Any]:
+    import keras
+
+    data = ref.load_mastercard()
+    out: dict[str, Any] = {}
+    started = time.perf_counter()
+    for kind, ref_kind in KINDS.items():
+        model, fit_s = ref.reference_train(
+            ref_kind, data.x_train, data.y_train, epochs=epochs
+        )
+        out[kind] = {
+            "fit_s": round(fit_s, 2),
+            "rmse": round(ref.mastercard_test_rmse(model, data), 4),
+        }
+        log(f"plain Keras {kind}: {fit_s:.1f} s, RMSE {out[kind]['rmse']}")
+        keras.backend.clear_session()
+    out["wall_s"] = round(time.perf_counter() - started, 2)
+    return out
+
+
+def ours(config: ExperimentConfig, workers: int) -> dict[str, Any]:
+    frame, _ = series_frame(load_sample("mastercard"), config.columns)
+    engine = warm_engine(workers)
+    try:
+        started = time.perf_counter()
+        result = run_comparison(frame, config, engine=engine)
+        wall = time.perf_counter() - started
+    finally:
+        engine.shutdown()
+    table = result.metrics
+    rows = {r["kind"]: round(float(r["rmse"]), 4) for _, r in table.iterrows()}
+    log(f"ours on {workers} worker(s): {wall:.1f} s, {rows}")
+    return {"workers": workers, "wall_s": round(wall, 2), "rmse": rows}
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    epochs = 5 if quick else 50
+    tutorial = ExperimentConfig(train=TrainConfig(epochs=epochs))
+    n = cores()
+    log(f"1. tutorial comparison, {epochs} epochs: plain Keras, then {n} workers")
+    keras_run = plain_keras(epochs)
+    ours_run = ours(tutorial, n)
+    seeds = replace(tutorial, models=("gru",), train=replace(tutorial.train, seeds=5))
+    log("2. five GRU seeds: one worker, then one worker per core")
+    one = ours(seeds, 1)
+    many = ours(seeds, n)
+    rmse_diff = {
+        kind: round(ours_run["rmse"][kind] / keras_run[kind]["rmse"] - 1, 5)
+        for kind in KINDS
+    }
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cores": n,
+        "epochs": epochs,
+        "comparison": {
+            "keras": keras_run,
+            "ours": ours_run,
+            "ratio": round(ours_run["wall_s"] / keras_run["wall_s"], 3),
+            "rmse_rel_diff": rmse_diff,
+        },
+        "seeds": {
+            "one_worker": one,
+            "workers": many,
+            "ratio": round(many["wall_s"] / one["wall_s"], 3),
+        },
+    }
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def render(r: dict[str, Any]) -> str:
+    c, s = r["comparison"], r["seeds"]
+    worst = max(abs(v) for v in c["rmse_rel_diff"].values())
+    return "\n".join(
+        [
+            f"Measured {r['date']}, {r['cores']} cores, {r['epochs']} epochs "
+            "(`python bench/parallel.py`).",
+            "",
+            "| | one after another | on the engine's workers | ratio | goal |",
+            "|---|---|---|---|---|",
+            f"| Tutorial comparison, LSTM + GRU + SimpleRNN (plain Keras vs ours, "
+            f"{c['ours']['workers']} workers) | {c['keras']['wall_s']:.1f} s | "
+            f"{c['ours']['wall_s']:.1f} s | **{c['ratio']:.2f}x** | <= "
+            f"{GOAL_COMPARISON}x, {_met(c['ratio'] <= GOAL_COMPARISON)} |",
+            f"| Five GRU seeds (ours: 1 worker vs {s['workers']['workers']}) | "
+            f"{s['one_worker']['wall_s']:.1f} s | {s['workers']['wall_s']:.1f} s | "
+            f"**{s['ratio']:.2f}x** | <= {GOAL_SEEDS}x, "
+            f"{_met(s['ratio'] <= GOAL_SEEDS)} |",
+            "",
+            "Test RMSE, plain Keras vs ours: "
+            + ", ".join(
+                f"{k} {c['keras'][k]['rmse']:.4f} vs {c['ours']['rmse'][k]:.4f}"
+                for k in KINDS
+            )
+            + f" (largest relative difference {worst:.2%}).",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=str(HERE / "results" / "parallel.json"))
+    args = parser.parse_args(argv)
+    results = measure(args.quick)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Two students on one server: a place in line, Cancel, and no TensorFlow in it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import RUN_COUNTER, UI_TIMEOUT_MS, VIEWPORT, App
+
+pytestmark = pytest.mark.browser
+
+LONG = {"Units per layer": 32, "Window (past steps per prediction)": 20, "Epochs": 400}
+TINY = {"Units per layer": 4, "Window (past steps per prediction)": 20, "Epochs": 1}
+
+
+def settings(app: App, values: dict[str, int], seed: int) -> None:
+    app.range_slider("Training years (inclusive)", 2019, 2020)
+    for label, value in {**values, "Seed": seed}.items():
+        app.number(label, value)
+
+
+def press_train(app: App) -> None:
+    """Press Train without waiting for the training to end."""
+    app.page.locator('[data-testid="stFormSubmitButton"] button').click()
+
+
+def board(app: App):
+    return app.main().locator('[data-testid="stAlert"]').filter(has_text="fits done")
+
+
+def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
+    app: App, browser, app_server
+) -> None:
+    app.open("/")
+    settings(app, LONG, seed=2101)
+    app.keep_only("Models to compare", ["LSTM", "GRU"])  # holds both workers
+    press_train(app)
+    board(app).filter(has_text="Training").wait_for(timeout=120_000)
+    app.page.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for(timeout=120_000)
+
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(RUN_COUNTER)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    other = App(context.new_page(), app_server)
+    try:
+        other.open("/")
+        settings(other, TINY, seed=2102)
+        other.keep_only("Models to compare", ["GRU"])
+        press_train(other)
+        waiting = board(other).filter(has_text=re.compile(r"place \d+ in line"))
+        waiting.wait_for(timeout=60_000)
+        # While it waits, the second student's page still reacts: the Learn page
+        # opens, and back on the price page the place in line is shown again.
+        other.open_page("Learn")
+        other.page.get_by_role("heading", name="Learn", exact=False).first.wait_for()
+
+        # The first student cancels: their jobs stop and the second one trains.
+        with app.rerun(timeout_ms=60_000):
+            app.page.get_by_role("button", name="Cancel training").click()
+        app.alerts("Info").filter(has_text="Training cancelled.").wait_for()
+        assert app.main().get_by_role("heading", name="Results").count() == 0
+
+        other.open("/")
+        other.page.get_by_text("the results are below").wait_for(timeout=120_000)
+        other.assert_clean()
+        other.page.screenshot(path=str(_shot("second_student_results")))
+    finally:
+        context.close()
+    app.assert_clean()
+
+
+def test_the_server_process_never_loads_tensorflow(app: App, app_server) -> None:
+    app.open("/")
+    settings(app, TINY, seed=2103)
+    app.keep_only("Models to compare", ["SimpleRNN"])
+    app.train()
+    app.page.get_by_text("the results are below").wait_for()
+    maps = Path(f"/proc/{app_server.process.pid}/maps").read_text()
+    assert "tensorflow" not in maps.lower(), "the server process mapped TensorFlow"
+    children = Path(f"/proc/{app_server.process.pid}/task").glob("*/children")
+    workers = [pid for f in children for pid in f.read_text().split()]
+    assert workers, "no worker processes under the server"
+    loaded = [
+        pid
+        for pid in workers
+        if "tensorflow" in Path(f"/proc/{pid}/maps").read_text().lower()
+    ]
+    assert loaded, "no worker has TensorFlow: who trained?"
+
+
+def _shot(name: str) -> Path:
+    folder = Path(__file__).resolve().parent / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{name}.png"
