@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import nav
+from ui import nav, runner
 
 st.set_page_config(
     page_title="RNN Forecast Explorer",
@@ -45,6 +45,7 @@ nav.forward(page, PAGES)
 with st.sidebar:
     for item in PAGES:
         st.page_link(item)
+    runner.sidebar_note(page.url_path or "price")
     st.divider()
     st.caption(
         "**RNN Forecast Explorer** trains LSTM, GRU and SimpleRNN networks side by "

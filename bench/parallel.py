@@ -15,7 +15,8 @@ Two measurements, each side by side in one run, reported as ratios:
    one worker (the five fits one after another, with every core) against an
    engine with one worker per core.
 
-It writes ``bench/results/parallel.json`` and prints a Markdown table.
+It writes ``bench/results/parallel.json``, prints a Markdown table and (without
+``--quick``) puts it into BENCHMARKS.md's ``parallel`` section.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ for _path in (str(ROOT), str(HERE)):
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import reference_keras as ref  # noqa: E402
+from sections import replace_section  # noqa: E402
 
 from forecasting.compare import run_comparison  # noqa: E402
 from forecasting.config import ExperimentConfig, TrainConfig  # noqa: E402
@@ -177,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
-    print(render(results))
+    markdown = render(results)
+    if not args.quick:
+        replace_section("parallel", "## Parallel jobs on the engine\n\n" + markdown)
+    print(markdown)
     return 0
 
 

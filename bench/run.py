@@ -60,6 +60,7 @@ for _path in (str(ROOT), str(HERE)):
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import reference_keras as ref  # noqa: E402
+from sections import keep_sections  # noqa: E402
 
 TARGETS = ("training", "forecast", "windows", "app", "memory")
 OUT = ROOT / "BENCHMARKS.md"
@@ -1461,7 +1462,9 @@ def main(argv: list[str] | None = None) -> int:
     (raw / f"run-{stamp}{'-quick' if args.quick else ''}.json").write_text(
         json.dumps(jsonable({"meta": meta, "results": results}), indent=1)
     )
-    Path(args.out).write_text(render(results, meta))
+    out = Path(args.out)
+    old = out.read_text() if out.exists() else ""
+    out.write_text(keep_sections(old, render(results, meta)))
     log(f"wrote {args.out}")
     failed = [name for name, r in results.items() if "error" in r]
     return 1 if failed else 0

@@ -137,3 +137,25 @@ def test_tutorials_refuse_to_drop_a_section_never_measured(tutorials):
     with pytest.raises(SystemExit, match="no section mastercard-diff, fly"):
         tutorials.check_kept({"mastercard"}, old)
     tutorials.check_kept(set(tutorials.SECTIONS), None)  # a full run needs nothing
+
+
+def test_bench_sections_are_replaced_in_place_and_kept_by_run(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "bench_sections", ROOT / "bench" / "sections.py"
+    )
+    sections = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sections)
+    keep_sections, replace_section = sections.keep_sections, sections.replace_section
+
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\nfrom run.py\n")
+    replace_section("parallel", "## Parallel\nold", path)
+    replace_section("classroom", "## Classroom", path)
+    replace_section("parallel", "## Parallel\nnew", path)
+    text = path.read_text()
+    assert text.count("<!-- parallel -->") == 1
+    assert "new" in text and "old" not in text
+    assert text.index("parallel") < text.index("classroom")  # stays in its place
+    rewritten = keep_sections(text, "# Benchmarks\n\nrun.py again\n")
+    assert rewritten.startswith("# Benchmarks\n\nrun.py again\n")
+    assert "## Parallel\nnew" in rewritten and "## Classroom" in rewritten

@@ -81,8 +81,8 @@ def test_a_sweep_runs_on_ray(ray_engine, tmp_path):
 
 
 def test_a_job_error_on_ray_keeps_its_sentence(ray_engine):
-    frame = pd.DataFrame({"v": np.sin(np.arange(12.0))})
-    split = split_series(frame, ("v",), SplitConfig.by_rows(9, 3))
+    frame = pd.DataFrame({"v": np.sin(np.arange(11.0))})
+    split = split_series(frame, ("v",), SplitConfig.by_rows(8, 3))  # 3 windows
     config = ExperimentConfig(
         columns=("v",),
         window=5,

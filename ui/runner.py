@@ -157,6 +157,17 @@ def cancel(page: str) -> bool:
     return True
 
 
+def sidebar_note(current: str) -> None:
+    """On every page: say which other page has a training going on."""
+    titles = {"price": "Price forecasting", "tracking": "Tracking forecasting"}
+    for page, title in titles.items():
+        if page != current and pending(page) is not None:
+            st.caption(
+                f":material/hourglass_top: Your training on **{title}** goes on; "
+                "open that page to follow it."
+            )
+
+
 def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
     """Show the page's training until it ends; return the finished comparison.
 
