@@ -479,6 +479,7 @@ class Bench:
     server: Server
     monitor: Monitor
     timeout_s: float
+    alone_repeats: int = 1
     seeds: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     open: list[Student] = field(default_factory=list)
 
@@ -650,6 +651,19 @@ def scenario_single(bench: Bench, name: str) -> dict[str, Any]:
     return outcome(student)
 
 
+def scenario_alone(bench: Bench, repeats: int) -> dict[str, Any]:
+    """One student alone, ``repeats`` times one after the other (new seeds)."""
+    done = [scenario_single(bench, f"alone{i}") for i in range(1, repeats + 1)]
+    times = [r["seconds"] for r in done if r.get("seconds") is not None]
+    errors = [r["error"] for r in done if r.get("error")]
+    return {
+        "runs": done,
+        "seconds": round(statistics.median(times), 3) if times else None,
+        "error": errors[0] if errors and not times else None,
+        "errors": len(errors),
+    }
+
+
 def scenario_class(bench: Bench, count: int) -> dict[str, Any]:
     """``count`` students press Train within the same second."""
     students = prepare(bench, count)
@@ -743,8 +757,11 @@ def plan(quick: bool) -> list[str]:
 
 def run_scenario(bench: Bench, name: str, done: dict[str, Any]) -> dict[str, Any]:
     kind, _, count = name.partition("_")
-    if kind in ("warmup", "alone"):
+    if kind == "warmup":
         return measured(bench, name, lambda: scenario_single(bench, kind))
+    if kind == "alone":
+        repeats = bench.alone_repeats
+        return measured(bench, name, lambda: scenario_alone(bench, repeats))
     if kind == "behind":
         alone = done.get("alone", {}).get("seconds")
         return measured(bench, name, lambda: scenario_behind(bench, alone))
@@ -758,11 +775,14 @@ def run_version(label: str, folder: Path, browser: Any, args: Any) -> dict[str, 
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
     info["server_log"] = str(log_path)
+    info["load_start"] = loads()
     try:
         with serve(folder, log_path) as server:
             info["server_start_s"] = server.start_s
             monitor = Monitor(server.process.pid, args.max_hours).start()
-            bench = Bench(browser, server, monitor, args.timeout * 60)
+            bench = Bench(
+                browser, server, monitor, args.timeout * 60, args.alone_repeats
+            )
             scenarios: dict[str, Any] = {}
             try:
                 for name in plan(args.quick):
@@ -775,6 +795,7 @@ def run_version(label: str, folder: Path, browser: Any, args: Any) -> dict[str, 
     except Exception as err:
         info["error"] = f"{type(err).__name__}: {err}"[:2000]
         log(f"{label} failed: {info['error']}")
+    info["load_end"] = loads()
     return info
 
 
@@ -816,6 +837,10 @@ def _memory_rows(title: str) -> list[tuple[str, str]]:
             f"{title}: peak RSS of its child processes, summed (MiB)",
             "memory.children_peak_mb",
         ),
+        (
+            f"{title}: peak PSS of its child processes, summed (MiB)",
+            "memory.children_pss_peak_mb",
+        ),
         (f"{title}: most child processes at once", "memory.children_max_count"),
         (
             f"{title}: CPU time of the server and its children (s)",
@@ -835,7 +860,7 @@ def scenario_rows(name: str) -> list[tuple[str, str, str]]:
     if kind == "warmup":
         rows = [("Warm-up: first training after the start (s)", "seconds")]
     elif kind == "alone":
-        rows = [("One Quick-demo student alone (s)", "seconds")]
+        rows = [("One Quick-demo student alone, median of its runs (s)", "seconds")]
     elif kind == "behind":
         rows = [
             ("Behind a long run: B's time to results (s)", "b_s"),
@@ -912,9 +937,10 @@ def error_lines(versions: dict[str, Any]) -> list[str]:
                 lines.append(f"- {version} {name}: {result['error']}")
             for message in result.get("error_messages", []):
                 lines.append(f"- {version} {name}: {message}")
-            for who in ("a", "b"):
-                if (result.get(who) or {}).get("error"):
-                    lines.append(f"- {version} {name} {who}: {result[who]['error']}")
+            people = [result.get("a"), result.get("b"), *result.get("runs", [])]
+            for who in people:
+                if who and who.get("error"):
+                    lines.append(f"- {version} {name} {who['student']}: {who['error']}")
     return lines
 
 
@@ -932,7 +958,8 @@ def header(meta: dict[str, Any], versions: dict[str, Any]) -> list[str]:
         info = versions.get(version) or {}
         commit = (info.get("commit") or "?")[:10]
         dirty = " + uncommitted changes" if info.get("dirty") else ""
-        lines.append(f"- {version}: `{commit}`{dirty}, {info.get('folder', '?')}")
+        load = f"load average {info.get('load_start')} → {info.get('load_end')}"
+        lines.append(f"- {version}: `{commit}`{dirty}, {info.get('folder')}, {load}")
     if meta.get("quick"):
         lines += ["", "Quick run (`--quick`): small classes, a check of the harness."]
     return lines
@@ -994,9 +1021,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--max-hours", type=float, default=None, help="hard limit of the whole run"
     )
     parser.add_argument(
+        "--alone-repeats",
+        type=int,
+        default=None,
+        help="runs of the lone student (median; default 3, 1 with --quick)",
+    )
+    parser.add_argument(
         "--only", choices=("old", "new"), default=None, help="run one version"
     )
     args = parser.parse_args(argv)
+    if args.alone_repeats is None:
+        args.alone_repeats = 1 if args.quick else 3
+    args.alone_repeats = max(1, args.alone_repeats)
     if args.max_hours is None:
         args.max_hours = 1.0 if args.quick else 6.0
     args.out = args.out.resolve()
@@ -1062,6 +1098,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "old_ref": args.old,
         "timeout_min": args.timeout,
+        "alone_repeats": args.alone_repeats,
         "plan": plan(args.quick),
         "machine": machine(),
         "load_start": loads(),

@@ -81,8 +81,10 @@ def fake_version(scale, errors=0):
                 "b_s": 80.0 * scale,
                 "b_alone_s": 10.0,
                 "b_slowdown": 8.0 * scale,
-                "a": {"seconds": 70.0, "error": None},
-                "b": {"seconds": 80.0 * scale, "error": None},
+                "a": {"student": "A", "seconds": 70.0, "error": None},
+                "b": {"student": "B", "seconds": None, "error": "lost"}
+                if errors
+                else {"student": "B", "seconds": 80.0 * scale, "error": None},
                 "errors": 0,
             },
             "class_2": {**klass, "memory": memory},
@@ -125,6 +127,7 @@ def test_render_puts_old_new_and_ratio_in_one_row(classroom):
     learn = "Learn page while 2 train: time to its heading (s) | failed | failed | –"
     assert learn in text
     assert "- old class_2: s0: timed out after 20 min" in text
+    assert "- old behind B: lost" in text and "new behind" not in text
     assert "- new nothing_2: TimeoutError: Learn heading never shown" in text
     assert "Fake CPU, 2 cores" in text and "[2.0, 2.0, 2.0] at the end" in text
     assert "Quick run" in text and "`abcdef1234`" in text
@@ -142,5 +145,7 @@ def test_render_without_a_version(classroom):
         "load_end": [0, 0, 0],
     }
     text = classroom.render(results, meta)
-    assert "| One Quick-demo student alone (s) | – | – | – |" in text
+    assert (
+        "| One Quick-demo student alone, median of its runs (s) | – | – | – |" in text
+    )
     assert "- old: RuntimeError: streamlit exited" in text
