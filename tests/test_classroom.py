@@ -123,6 +123,7 @@ def test_render_puts_old_new_and_ratio_in_one_row(classroom):
     assert last in text
     assert "| Behind a long run: B / B alone | 8.00 | 4.00 | 0.50 |" in text
     assert "| Class of 2: errors | 1 | 0 | – |" in text  # counts get no ratio
+    assert "Train clicks (s) | 0.010 | 0.010 | – |" in text
     assert "peak RSS of the server process (MiB) | 1,000 | 500 | 0.50 |" in text
     learn = "Learn page while 2 train: time to its heading (s) | failed | failed | –"
     assert learn in text
