@@ -1,0 +1,152 @@
+"""Fast checks of bench/classroom.py's pure helpers (no server, no browser)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    spec = importlib.util.spec_from_file_location(
+        "bench_classroom", ROOT / "bench" / "classroom.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def outcomes(times):
+    return [
+        {"student": f"s{i}", "seed": 1000 + i, "seconds": t, "error": None}
+        for i, t in enumerate(times, 1)
+    ]
+
+
+def test_summarize_counts_errors_and_orders_times(classroom):
+    rows = outcomes([30.0, 10.0, 20.0])
+    rows.append({"student": "s4", "seed": 1004, "seconds": None, "error": "boom"})
+    summary = classroom.summarize(rows)
+    assert summary["times_s"] == [10.0, 20.0, 30.0]
+    assert (summary["first_s"], summary["median_s"], summary["last_s"]) == (
+        10.0,
+        20.0,
+        30.0,
+    )
+    assert summary["errors"] == 1 and summary["error_messages"] == ["s4: boom"]
+    assert summary["students"] == 4
+    empty = classroom.summarize([])
+    assert empty["last_s"] is None and empty["errors"] == 0
+
+
+def test_descendants_walks_the_whole_tree(classroom):
+    parents = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1, 21: 20}
+    assert sorted(classroom.descendants(10, parents)) == [11, 12, 13]
+    assert classroom.descendants(12, parents) == []
+
+
+def test_ratio_and_formats(classroom):
+    assert classroom.ratio(3.0, 2.0) == 1.5
+    assert classroom.ratio(None, 2.0) is None
+    assert classroom.ratio(1.0, 0) is None
+    assert classroom.ratio("failed", 2.0) is None
+    assert classroom.fmt(None) == "–"
+    assert classroom.fmt(3.14159) == "3.14" and classroom.fmt(123.45) == "123.5"
+    assert classroom.fmt(2048.4, "MiB") == "2,048"
+
+
+def test_plan_shrinks_with_quick(classroom):
+    assert classroom.plan(True) == ["warmup", "alone", "behind", "class_2", "nothing_2"]
+    full = classroom.plan(False)
+    assert full[-1] == "class_30" and "class_6" in full and "nothing_6" in full
+
+
+def fake_version(scale, errors=0):
+    memory = {"server_peak_mb": 1000 * scale, "children_peak_mb": 0.0}
+    klass = classroom_class(scale, errors)
+    return {
+        "commit": "abcdef1234567890",
+        "folder": "/tmp/x",
+        "scenarios": {
+            "warmup": {"seconds": 30.0 * scale, "error": None, "memory": memory},
+            "alone": {"seconds": 10.0 * scale, "error": None, "memory": memory},
+            "behind": {
+                "b_s": 80.0 * scale,
+                "b_alone_s": 10.0,
+                "b_slowdown": 8.0 * scale,
+                "a": {"student": "A", "seconds": 70.0, "error": None},
+                "b": {"student": "B", "seconds": None, "error": "lost"}
+                if errors
+                else {"student": "B", "seconds": 80.0 * scale, "error": None},
+                "errors": 0,
+            },
+            "class_2": {**klass, "memory": memory},
+            "nothing_2": {"error": "TimeoutError: Learn heading never shown"},
+        },
+    }
+
+
+def classroom_class(scale, errors):
+    messages = [f"s{i}: timed out after 20 min" for i in range(errors)]
+    return {
+        "students": 2,
+        "first_s": 10.0 * scale,
+        "median_s": 15.0 * scale,
+        "last_s": 20.0 * scale,
+        "errors": errors,
+        "error_messages": messages,
+        "click_spread_s": 0.01,
+    }
+
+
+def test_render_puts_old_new_and_ratio_in_one_row(classroom):
+    results = {"versions": {"old": fake_version(1.0, 1), "new": fake_version(0.5)}}
+    meta = {
+        "date": "2025-01-01 00:00 UTC",
+        "command": "python bench/classroom.py --quick",
+        "quick": True,
+        "plan": classroom.plan(True),
+        "machine": {"cpu": "Fake CPU", "cores": 2, "ram_gb": 24.0},
+        "load_start": [1.0, 1.0, 1.0],
+        "load_end": [2.0, 2.0, 2.0],
+    }
+    text = classroom.render(results, meta)
+    assert "| measurement | old | new | new/old |" in text
+    last = "| Class of 2: last student's time to results (s) | 20.0 | 10.0 | 0.50 |"
+    assert last in text
+    assert "| Behind a long run: B / B alone | 8.00 | 4.00 | 0.50 |" in text
+    assert "| Class of 2: errors | 1 | 0 | – |" in text  # counts get no ratio
+    assert "Train clicks (s) | 0.010 | 0.010 | – |" in text
+    assert "peak RSS of the server process (MiB) | 1,000 | 500 | 0.50 |" in text
+    learn = "Learn page while 2 train: time to its heading (s) | failed | failed | –"
+    assert learn in text
+    assert "- old class_2: s0: timed out after 20 min" in text
+    assert "- old behind B: lost" in text and "new behind" not in text
+    assert "- new nothing_2: TimeoutError: Learn heading never shown" in text
+    assert "Fake CPU, 2 cores" in text and "[2.0, 2.0, 2.0] at the end" in text
+    assert "Quick run" in text and "`abcdef1234`" in text
+    assert classroom.DONE_MARKER in text
+
+
+def test_render_without_a_version(classroom):
+    results = {"versions": {"old": {"error": "RuntimeError: streamlit exited"}}}
+    meta = {
+        "date": "d",
+        "command": "c",
+        "plan": ["alone"],
+        "machine": {"cpu": "x", "cores": 1, "ram_gb": 1.0},
+        "load_start": [0, 0, 0],
+        "load_end": [0, 0, 0],
+    }
+    text = classroom.render(results, meta)
+    assert (
+        "| One Quick-demo student alone, median of its runs (s) | – | – | – |" in text
+    )
+    assert "- old: RuntimeError: streamlit exited" in text
