@@ -25,6 +25,14 @@ def press_train(app: App) -> None:
     app.page.locator('[data-testid="stFormSubmitButton"] button').click()
 
 
+def sidebar(app: App, title: str) -> None:
+    """Go to a page through the sidebar menu (a reload would be a new session)."""
+    link = app.page.locator('[data-testid="stSidebar"]').get_by_role(
+        "link", name=re.compile(re.escape(title))
+    )
+    link.click()
+
+
 def board(app: App):
     return app.main().locator('[data-testid="stAlert"]').filter(has_text="fits done")
 
@@ -42,7 +50,10 @@ def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(RUN_COUNTER)
     context.set_default_timeout(UI_TIMEOUT_MS)
-    other = App(context.new_page(), app_server)
+    second_page = context.new_page()
+    second_page.e2e_errors = []
+    second_page.on("pageerror", lambda err: second_page.e2e_errors.append(str(err)))
+    other = App(second_page, app_server)
     try:
         other.open("/")
         settings(other, TINY, seed=2102)
@@ -50,9 +61,10 @@ def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
         press_train(other)
         waiting = board(other).filter(has_text=re.compile(r"place \d+ in line"))
         waiting.wait_for(timeout=60_000)
+        other.page.screenshot(path=str(_shot("second_student_waiting")), full_page=True)
         # While it waits, the second student's page still reacts: the Learn page
         # opens, and back on the price page the place in line is shown again.
-        other.open_page("Learn")
+        sidebar(other, "Learn")
         other.page.get_by_role("heading", name="Learn", exact=False).first.wait_for()
 
         # The first student cancels: their jobs stop and the second one trains.
@@ -61,10 +73,15 @@ def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
         app.alerts("Info").filter(has_text="Training cancelled.").wait_for()
         assert app.main().get_by_role("heading", name="Results").count() == 0
 
-        other.open("/")
+        sidebar(other, "Price forecasting")  # the same session: its jobs are kept
         other.page.get_by_text("the results are below").wait_for(timeout=120_000)
         other.assert_clean()
         other.page.screenshot(path=str(_shot("second_student_results")))
+    except Exception:
+        other.page.screenshot(
+            path=str(_shot("second_student_at_failure")), full_page=True
+        )
+        raise
     finally:
         context.close()
     app.assert_clean()
