@@ -202,6 +202,11 @@ class TrainConfig:
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("patience", self.patience, 1, 1000)
         _check_int("seeds", self.seeds, 1, 20)
+        if self.seed + self.seeds - 1 > 2**31 - 1:
+            raise ValueError(
+                f"seed + seeds - 1 must be at most {2**31 - 1} (the last seed used), "
+                f"got seed {self.seed} with {self.seeds} seeds; choose a smaller seed"
+            )
         _check_float(
             "validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True
         )

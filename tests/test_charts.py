@@ -208,3 +208,25 @@ def test_builders_return_new_figures_and_import_no_streamlit():
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & {"streamlit", "tensorflow", "keras"}
+
+
+def test_a_diverged_model_gets_a_sentence_not_a_crash():
+    import numpy as np
+    import pandas as pd
+
+    from ui.results import verdict_lines
+
+    rmse = pd.Series(
+        [np.nan, 6.0, 5.3, 5.7],
+        index=["LSTM", "GRU", "Persistence (naive)", "Linear autoregression"],
+    )
+    lines = verdict_lines(rmse, np.array([True, True, False, False]))
+    assert lines[0].startswith("Best model by RMSE: **GRU** (6.000), which does")
+    assert "**Persistence (naive)** (5.300)" in lines[0]
+    assert lines[1].startswith("**LSTM** diverged: the training loss became NaN")
+    all_nan = pd.Series([np.nan, 5.3], index=["GRU", "Persistence (naive)"])
+    assert verdict_lines(all_nan, np.array([True, False])) == [
+        "**GRU** diverged: the training loss became NaN (not a number), so there "
+        "is no forecast to score; lower the learning rate or choose another "
+        "optimizer."
+    ]

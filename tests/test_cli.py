@@ -111,6 +111,26 @@ def test_tracks_json_with_rollout(capsys):
             ["tracks", "--sample", "locust", "--train-rows", "5000"],
             "2845 usable rows but 6000 are needed (train 5000 + test 1000)",
         ),
+        (
+            [
+                "compare",
+                "--sample",
+                "mastercard",
+                "--seed",
+                "2147483647",
+                "--seeds",
+                "3",
+            ],
+            "seed + seeds - 1 must be at most 2147483647",
+        ),
+        (
+            ["tracks", "--sample", "fly", "--rollout", "50000"],
+            "rollout must be between 0 and 20,000 steps, got 50000",
+        ),
+        (
+            ["sweep", "--sample", "fly", "--ids", "Fly_99", "--out", "/dev/null"],
+            "Fly_99",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_error_line(argv, match, capsys):
@@ -271,3 +291,25 @@ def test_gap_csv_column_is_filled_and_trains(gap_csv, capsys):
     result = json.loads(captured.out)
     assert result["columns"] == ["Close"]
     assert (result["n_train"], result["n_test"]) == (418, 105)  # all 523 rows
+
+
+def test_the_budget_applies_to_the_command_line_when_set(monkeypatch, capsys):
+    monkeypatch.setenv("FORECASTING_BUDGET_SECONDS", "30")
+    code = main(["compare", "--sample", "mastercard", "--epochs", "500"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "more than the 30 s this server allows per run; lower the epochs to" in err
+
+
+def test_sweep_writes_rows_and_a_summary(tmp_path, capsys):
+    out = tmp_path / "sweep.csv"
+    argv = ["sweep", "--sample", "fly", "--ids", "Fly_1", "--models", "gru"]
+    argv += ["--seeds", "2", "--epochs", "1", "--units", "3", "--window", "5"]
+    argv += ["--train-rows", "100", "--test-rows", "30", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["rows"] == 5  # 3 baselines + 2 seeds
+    assert summary["models"]["gru"]["fits"] == 2
+    assert "5/5 Fly_1" in captured.err  # the progress bar
+    assert out.read_text().splitlines()[0].startswith("id,model,seed,rmse")

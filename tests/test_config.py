@@ -142,3 +142,12 @@ def test_split_descriptions():
         SplitConfig.by_rows(2000, 1000).describe()
         == "train first 2000 rows, test next 1000"
     )
+
+
+def test_the_last_of_several_seeds_must_be_a_valid_seed():
+    TrainConfig(seed=2**31 - 1, seeds=1)
+    TrainConfig(seed=2**31 - 3, seeds=3)
+    with pytest.raises(
+        ValueError, match=r"seed \+ seeds - 1 must be at most 2147483647"
+    ):
+        TrainConfig(seed=2**31 - 1, seeds=3)

@@ -109,6 +109,38 @@ def style_metrics(frame: pd.DataFrame) -> Styler:
     return shown.style.format(formats, na_rep="—").apply(lambda _: best, axis=None)
 
 
+def verdict_lines(rmse: pd.Series, is_model: np.ndarray) -> list[str]:
+    """Sentences under the metrics table: the best model against the best baseline.
+
+    Args:
+        rmse: RMSE by display name (models and baselines).
+        is_model: Which rows are networks (the others are baselines).
+
+    Returns:
+        The verdict, and a sentence for every network whose training diverged
+        (its loss, and so its forecast and RMSE, became NaN).
+    """
+    models, baselines = rmse[is_model], rmse[~is_model]
+    lines = []
+    diverged = [name for name, value in models.items() if not np.isfinite(value)]
+    models = models[np.isfinite(models)]
+    if len(models) and len(baselines.dropna()):
+        best_model, best_base = models.idxmin(), baselines.idxmin()
+        verdict = "beats" if models.min() < baselines.min() else "does **not** beat"
+        lines.append(
+            f"Best model by RMSE: **{best_model}** ({models.min():,.3f}), "
+            f"which {verdict} the best baseline, **{best_base}** "
+            f"({baselines.min():,.3f})."
+        )
+    if diverged:
+        lines.append(
+            f"**{', '.join(diverged)}** diverged: the training loss became NaN (not "
+            "a number), so there is no forecast to score; lower the learning rate "
+            "or choose another optimizer."
+        )
+    return lines
+
+
 def show_metrics(
     table: pd.DataFrame, rollout: Mapping[str, float] | None = None
 ) -> pd.DataFrame:
@@ -124,22 +156,8 @@ def show_metrics(
         if column in frame
     }
     st.dataframe(style_metrics(frame), width="stretch", column_config=right)
-    models = frame[table["kind"].isin(list(MODEL_LABELS)).to_numpy()]
-    baselines = frame.drop(index=models.index)
-    lines = []
-    if len(models) and len(baselines):
-        best_model = models["RMSE"].idxmin()
-        best_base = baselines["RMSE"].idxmin()
-        verdict = (
-            "beats"
-            if models["RMSE"].min() < baselines["RMSE"].min()
-            else "does **not** beat"
-        )
-        lines.append(
-            f"Best model by RMSE: **{best_model}** ({models['RMSE'].min():,.3f}), "
-            f"which {verdict} the best baseline, **{best_base}** "
-            f"({baselines['RMSE'].min():,.3f})."
-        )
+    is_model = table["kind"].isin(list(MODEL_LABELS)).to_numpy()
+    lines = verdict_lines(frame["RMSE"], is_model)
     lines.append(
         "Green marks the lowest (best) value in each error column. Errors are in "
         "the data's own units; fit time includes compiling, paid once per setting "

@@ -106,14 +106,12 @@ class Pending:
         plan: The comparison's jobs and windows.
         tickets: One engine ticket per job, in the plan's order.
         meta: What the page stores with the result (key, labels, extras).
-        test: The real test rows, to score each model as it finishes.
         started: ``time.perf_counter()`` when Train was pressed.
     """
 
     plan: Plan
     tickets: list[Ticket]
     meta: dict[str, Any]
-    test: np.ndarray
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -139,8 +137,7 @@ def start_training(
     jobs_engine, who = engine(), owner()
     jobs_engine.heartbeat(who)
     tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
-    pending = Pending(plan, tickets, meta, plan.windows.split.test)
-    st.session_state[_PENDING + page] = pending
+    st.session_state[_PENDING + page] = Pending(plan, tickets, meta)
 
 
 def pending(page: str) -> Pending | None:
@@ -322,7 +319,7 @@ class _Board:
                 self._add_row(kind, [jobs_engine.result(t) for t, _ in mine])
 
     def _add_row(self, kind: str, fits: list[FitResult]) -> None:
-        test = self.waiting.test
+        test = self.waiting.plan.windows.split.test
         predictions = np.mean([f.predictions for f in fits], axis=0)
         row: dict[str, Any] = {"model": MODEL_LABELS[kind]}
         if predictions.shape == test.shape:
