@@ -494,7 +494,7 @@ def _run(args: argparse.Namespace) -> int:
         tracks = True
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
-    engine = get_engine(EngineSettings.from_env(args.engine, args.workers))
+    engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
     comparison = _train(frame, config, rollout_steps, tracks, engine)
     rollout = rollout_error(comparison) if rollout_steps else None
     applied = (
@@ -534,7 +534,7 @@ def _sweep(args: argparse.Namespace) -> int:
         args, preset.config if preset else TRACKS_DEFAULT, data.features
     )
     ids = data.ids() if args.ids == ["all"] else list(args.ids)
-    engine = get_engine(EngineSettings.from_env(args.engine, args.workers))
+    engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
 
     def on_row(row: dict[str, Any], done: int, total: int) -> None:
         bar = "#" * round(20 * done / max(total, 1))

@@ -33,7 +33,6 @@ TRAIN_COLOR = "#4c78a8"
 TEST_COLOR = "#f58518"
 CONTEXT_COLOR = "rgba(120, 120, 120, 0.55)"
 UNUSED_COLOR = "rgba(170, 170, 170, 0.6)"
-BASELINE_COLOR = "#7f7f7f"
 BASELINE_STYLES: tuple[tuple[str, str], ...] = (
     ("#7f7f7f", "dot"),
     ("#8c564b", "dashdot"),

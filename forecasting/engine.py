@@ -11,6 +11,9 @@ fair between owners, and hands them to a backend that runs them:
 
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
+A backend may keep a *surge* slot beyond one worker per core: it only takes a job
+of an owner with nothing running, so a student who arrives while others' long
+runs hold every core starts at once instead of waiting for them to end.
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -241,7 +244,7 @@ class Engine:
         ticket = self._tickets.pop(ticket_id, None)
         if ticket is None:
             return
-        entry = self._entries.get(ticket.job_id)
+        entry = self._entry_of(ticket)
         if entry is None:
             return
         entry.tickets.discard(ticket_id)
@@ -339,7 +342,8 @@ class Engine:
             for e in self._entries.values()
             if e.state == RUNNING
         )
-        return (remaining + queued_ahead) / max(1, self.backend.capacity)
+        regular = self.backend.capacity - getattr(self.backend, "surge", 0)
+        return (remaining + queued_ahead) / max(1, regular)
 
     def _running_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -425,8 +429,12 @@ class Engine:
         free = self.backend.free_slots()
         launches: list[_Entry] = []
         running = self._running_counts()
+        regular = self.backend.capacity - getattr(self.backend, "surge", 0)
         while free > 0:
-            owner = self._pick(self._queues, running, self._served)
+            queues: dict[str, Any] = self._queues
+            if sum(running.values()) >= regular:  # only the surge slot is free
+                queues = {o: q for o, q in queues.items() if not running.get(o)}
+            owner = self._pick(queues, running, self._served)
             if owner is None:
                 break
             entry = self._entries[self._queues[owner].popleft()]
@@ -465,10 +473,15 @@ class Engine:
             del self._by_key[entry.key]
         if state == DONE:
             self._finished[entry.key] = entry
-            while len(self._finished) > self._keep:
-                self._finished.popitem(last=False)
         elif entry.tickets:  # failed or cancelled: keep it until its tickets look
             self._finished[f"{entry.key}#{entry.id}"] = entry
+        # Drop the oldest results nobody holds a ticket for (a student who is on
+        # another page still finds theirs).
+        while len(self._finished) > self._keep:
+            unheld = next((k for k, e in self._finished.items() if not e.tickets), None)
+            if unheld is None:
+                break
+            del self._finished[unheld]
 
     def _reap(self) -> None:
         now = time.monotonic()
@@ -517,11 +530,15 @@ class EngineSettings:
             one per core (``FORECASTING_WORKERS``).
         ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
             local Ray for the run.
+        surge: Extra local workers kept for owners with nothing running (the
+            app's default 1: a student arriving behind long runs starts at once;
+            the command line, one owner, uses 0).
     """
 
     engine: str = "local"
     workers: int | None = None
     ray_address: str | None = None
+    surge: int = 1
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -533,10 +550,14 @@ class EngineSettings:
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        if isinstance(self.surge, bool) or not isinstance(self.surge, int):
+            raise ValueError(f"surge must be 0 or more workers, got {self.surge!r}")
+        if self.surge < 0:
+            raise ValueError(f"surge must be 0 or more workers, got {self.surge!r}")
 
     @classmethod
     def from_env(
-        cls, engine: str | None = None, workers: int | None = None
+        cls, engine: str | None = None, workers: int | None = None, surge: int = 1
     ) -> EngineSettings:
         """Flags first, then ``FORECASTING_ENGINE`` / ``FORECASTING_WORKERS``."""
         env_workers = os.environ.get("FORECASTING_WORKERS", "").strip()
@@ -552,6 +573,7 @@ class EngineSettings:
             engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
             workers=workers,
             ray_address=os.environ.get("RAY_ADDRESS") or None,
+            surge=surge,
         )
 
 
@@ -561,7 +583,7 @@ def make_engine(settings: EngineSettings) -> Engine:
 
     if settings.engine == "ray":
         return Engine(workers.RayBackend(settings.ray_address, settings.workers))
-    return Engine(workers.LocalBackend(settings.workers))
+    return Engine(workers.LocalBackend(settings.workers, surge=settings.surge))
 
 
 _DEFAULT: dict[str, Engine] = {}

@@ -13,9 +13,9 @@ METRIC_NAMES: dict[str, str] = {
     "rmse": "RMSE",
     "mae": "MAE",
     "mape": "MAPE %",
-    "euclidean": "Mean Euclidean error",
+    "euclidean": "Mean distance",
 }
-"""Metric keys and their display names."""
+"""Metric keys and their display names (the one name of each metric in the app)."""
 
 
 def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

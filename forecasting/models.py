@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from forecasting.config import MODEL_KINDS, MODEL_LABELS, ModelConfig
+from forecasting.config import MODEL_KINDS, ModelConfig
 
 if TYPE_CHECKING:
     import keras
@@ -122,8 +122,3 @@ def parameter_count(
         inputs = units
     outputs = n_outputs or n_features
     return total + units * outputs + outputs
-
-
-def label(kind: str) -> str:
-    """Return the display name of a model kind, e.g. ``"SimpleRNN"``."""
-    return MODEL_LABELS.get(kind, kind)

@@ -135,6 +135,8 @@ class LocalBackend:
         max_jobs: Jobs after which a worker is replaced (bounds its memory).
         warm: Import TensorFlow when a worker starts, before its first job
             (``False`` only for jobs that do not train, as in the engine tests).
+        surge: Extra workers that only take a job of an owner with nothing
+            running (see :mod:`forecasting.engine`).
     """
 
     def __init__(
@@ -143,9 +145,12 @@ class LocalBackend:
         threads: int | None = None,
         max_jobs: int = 40,
         warm: bool = True,
+        surge: int = 0,
     ):
-        self.capacity = workers or cores()
-        self.threads = threads or max(1, cores() // self.capacity)
+        regular = workers or cores()
+        self.surge = surge
+        self.capacity = regular + surge
+        self.threads = threads or max(1, cores() // regular)
         self.max_jobs = max_jobs
         self.warm = warm
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.compare import rollout_error
+from forecasting.compare import BASELINE_LABELS, rollout_error
 from forecasting.config import MODEL_KINDS, MODEL_LABELS
 from forecasting.models import parameter_count
 from ui import nav, runner, state
@@ -173,11 +173,12 @@ if price_run is None:
     )
 else:
     comparison = price_run.comparison
-    table = comparison.metrics
+    by_kind = comparison.metrics.set_index("kind")  # rows by stable kind id
     persistence = comparison.baselines.get("persistence")
+    naive = BASELINE_LABELS["persistence"]
     rows = []
     for run in comparison.runs.values():
-        rmse = float(table.loc[run.label, "rmse"])
+        rmse = float(by_kind.loc[run.kind, "rmse"])
         echo = float(np.mean(np.abs(run.predictions - persistence)))
         rows.append(
             {
@@ -186,11 +187,11 @@ else:
                 "mean distance from yesterday's price": echo,
             }
         )
-    if "Persistence (naive)" in table.index:
+    if "persistence" in by_kind.index:
         rows.append(
             {
-                "model": "Persistence (naive)",
-                "RMSE vs real": float(table.loc["Persistence (naive)", "rmse"]),
+                "model": naive,
+                "RMSE vs real": float(by_kind.loc["persistence", "rmse"]),
                 "mean distance from yesterday's price": 0.0,
             }
         )
@@ -206,7 +207,7 @@ else:
         "If a model's distance from yesterday's price is small compared with its "
         "error, the model mostly repeats the last value it saw."
     )
-    best = min(comparison.runs.values(), key=lambda r: table.loc[r.label, "rmse"])
+    best = min(comparison.runs.values(), key=lambda r: by_kind.loc[r.kind, "rmse"])
     split = comparison.split
     last = min(40, len(split.test))
     fig = charts.forecast_figure(
@@ -214,7 +215,7 @@ else:
         split.test[-last:],
         {
             best.label: best.predictions[-last:],
-            "Persistence (naive)": persistence[-last:],
+            naive: persistence[-last:],
         },
         feature=0,
         title=f"The last {last} test days up close: {best.label} vs yesterday's price",
@@ -241,11 +242,11 @@ if not errors:
         "0, then come back to compare the one-step and free-run errors here."
     )
 else:
-    table = track_run.comparison.metrics
+    by_kind = track_run.comparison.metrics.set_index("kind")
     rows = [
         {
             "model": MODEL_LABELS[kind],
-            "one-step mean distance": float(table.loc[MODEL_LABELS[kind], "euclidean"]),
+            "one-step mean distance": float(by_kind.loc[kind, "euclidean"]),
             "free-run mean distance": value,
         }
         for kind, value in errors.items()

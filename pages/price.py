@@ -211,7 +211,7 @@ with st.form("price_form", border=True):
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
             "2-core CPU like the benchmark machine (the first run after starting "
             "the app also loads TensorFlow). Results are kept: training the same "
-            "settings again is instant."
+            "settings again is instant." + runner.budget_note()
         )
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"

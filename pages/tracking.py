@@ -208,7 +208,7 @@ with st.form("trk_form", border=True):
             f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
             "2-core CPU like the benchmark machine (the first run after starting "
             "the app also loads TensorFlow). Training the same settings again is "
-            "instant."
+            "instant." + runner.budget_note()
         )
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"

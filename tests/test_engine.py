@@ -228,3 +228,43 @@ def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
         EngineSettings("k8s")
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         EngineSettings("local", 0)
+
+
+def test_results_someone_still_holds_are_kept_past_the_limit():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), keep_results=1)
+    try:
+        held = engine.submit(SleepJob("held"), "away-on-another-page")
+        engine.gather([held])
+        for i in range(3):  # three more results, each released at once
+            ticket = engine.submit(SleepJob(f"other-{i}"), "busy-student")
+            engine.gather([ticket])
+            engine.release([ticket])
+        assert engine.status(held).state == DONE
+        assert engine.result(held)["name"] == "held"
+        engine.release([held])
+        last = engine.submit(SleepJob("last"), "busy-student")
+        engine.gather([last])
+        assert engine.status(held).state == CANCELLED  # gone once nobody held it
+    finally:
+        engine.shutdown()
+
+
+def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    try:
+        a1 = engine.submit(SleepJob("a1", steps=200), "long-runner")
+        a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
+        assert wait_for(lambda: engine.status(a1).state == RUNNING)
+        time.sleep(0.5)
+        assert engine.status(a2).state == QUEUED  # not on the surge slot
+        b1 = engine.submit(SleepJob("b1", steps=1), "newcomer")
+        b2 = engine.submit(SleepJob("b2", steps=1), "newcomer")
+        # The newcomer starts at once (on the surge slot), one job at a time,
+        # while the long run still holds the regular worker.
+        assert engine.gather([b1, b2])[1]["name"] == "b2"
+        assert engine.status(a1).state == RUNNING
+        assert engine.status(a2).state == QUEUED
+        engine.cancel([a1])
+        assert engine.gather([a2])[0]["name"] == "a2"
+    finally:
+        engine.shutdown()

@@ -14,22 +14,19 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from forecasting import charts
+from forecasting import charts, metrics
 from forecasting.compare import BASELINE_LABELS, Comparison, Transfer, rollout_error
 from forecasting.config import MODEL_LABELS
 from ui import runner, state
 from ui.state import RunRecord
 
 COLUMN_NAMES = {
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "mape": "MAPE %",
-    "euclidean": "Mean distance",
+    **metrics.METRIC_NAMES,
     "rollout": "Free-run distance",
     "rmse_std": "RMSE sd",
     "mae_std": "MAE sd",
     "mape_std": "MAPE sd",
-    "euclidean_std": "Mean distance sd",
+    "euclidean_std": f"{metrics.METRIC_NAMES['euclidean']} sd",
     "fit_seconds": "Fit time (s)",
     "params": "Parameters",
     "epochs": "Epochs",
@@ -252,12 +249,12 @@ def tutorial_note(record: RunRecord) -> None:
     preset = record.extras.get("preset")
     if preset is None:
         return
-    table = record.comparison.metrics
+    by_kind = record.comparison.metrics.set_index("kind")
     parts = []
     for kind, value in preset.reported.items():
-        label = MODEL_LABELS[kind]
-        if label in table.index:
-            parts.append(f"{label} {value:.2f} (here {table.loc[label, 'rmse']:.2f})")
+        if kind in by_kind.index:
+            here = by_kind.loc[kind, "rmse"]
+            parts.append(f"{MODEL_LABELS[kind]} {value:.2f} (here {here:.2f})")
     text = f"These are the settings of the tutorial experiment *{preset.title}*."
     if parts:
         text += (

@@ -98,6 +98,15 @@ def app_budget() -> float | None:
     return budget_seconds(APP_BUDGET_SECONDS)
 
 
+def budget_note() -> str:
+    """`` This server allows about 10 min of training per run.`` (or nothing)."""
+    budget = app_budget()
+    if budget is None:
+        return ""
+    limit = describe_seconds(budget).removeprefix("about ")
+    return f" This server allows up to {limit} of training per run."
+
+
 @dataclass
 class Pending:
     """A training in progress, kept in the session so page reruns keep it.

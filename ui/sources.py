@@ -18,7 +18,6 @@ from ui import loaders, state
 
 PRICE_SOURCES = ("Bundled sample", "Upload a CSV", "Yahoo Finance ticker")
 TRACK_SOURCES = ("Bundled sample", "Upload a CSV")
-AUTO = "(detect automatically)"
 NO_ID = "(none: the whole file is one individual)"
 FILE_ORDER = "(file order)"
 UPLOAD_TYPES = ["csv", "txt", "tsv"]

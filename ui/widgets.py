@@ -66,6 +66,7 @@ NO_MODELS_MESSAGE = (
     "press Train."
 )
 
+
 @dataclass(frozen=True)
 class TrainingChoices:
     """What the training controls returned.
