@@ -152,7 +152,7 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"Measured {r['date']}, {r['cores']} cores, {r['epochs']} epochs "
-            "(`python bench/parallel.py`).",
+            f"(`python bench/parallel.py{_flag(r)}`).",
             "",
             "| | one after another | on the engine's workers | ratio | goal |",
             "|---|---|---|---|---|",

@@ -137,6 +137,21 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_track_options(parser: argparse.ArgumentParser) -> None:
+    """The data and row options of ``tracks`` and ``sweep``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--csv", metavar="PATH", help="a tracking CSV with an ID column"
+    )
+    source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
+    parser.add_argument("--id-column", help="the ID column, if not found by its name")
+    parser.add_argument(
+        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
+    )
+    parser.add_argument("--train-rows", type=int, help="training rows (2000)")
+    parser.add_argument("--test-rows", type=int, help="test rows (1000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for ``python -m forecasting``."""
     parser = _Parser(
@@ -175,18 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(compare, "compare")
 
     tracks = commands.add_parser("tracks", help="animal tracks: one individual's path")
-    source = tracks.add_mutually_exclusive_group()
-    source.add_argument(
-        "--csv", metavar="PATH", help="a tracking CSV with an ID column"
-    )
-    source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
+    _add_track_options(tracks)
     tracks.add_argument("--id", dest="individual", help="the individual (the first)")
-    tracks.add_argument("--id-column", help="the ID column, if not found by its name")
-    tracks.add_argument(
-        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
-    )
-    tracks.add_argument("--train-rows", type=int, help="training rows (2000)")
-    tracks.add_argument("--test-rows", type=int, help="test rows (1000)")
     tracks.add_argument(
         "--rollout",
         type=int,
@@ -203,11 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser(
         "sweep", help="a grid over individuals x models x seeds, one CSV row per fit"
     )
-    source = sweep.add_mutually_exclusive_group()
-    source.add_argument(
-        "--csv", metavar="PATH", help="a tracking CSV with an ID column"
-    )
-    source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
+    _add_track_options(sweep)
     sweep.add_argument(
         "--ids",
         nargs="+",
@@ -215,12 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="the individuals, or 'all' (all)",
     )
-    sweep.add_argument("--id-column", help="the ID column, if not found by its name")
-    sweep.add_argument(
-        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
-    )
-    sweep.add_argument("--train-rows", type=int, help="training rows (2000)")
-    sweep.add_argument("--test-rows", type=int, help="test rows (1000)")
     sweep.add_argument(
         "--out",
         required=True,

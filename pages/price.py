@@ -246,22 +246,17 @@ if submitted:
             "shown above, then press Train."
         )
     else:
-        try:
-            runner.start_training(
-                PAGE,
-                frame,
-                config,
-                meta={
-                    "key": key,
-                    "data_label": sources.data_label(data.name),
-                    "summary": widgets.summary(config),
-                    "extras": {"preset": widgets.matching_preset(config, data.name)},
-                },
-            )
-        except (DataError, ValueError) as err:
-            st.error(str(err))
-        except Exception as err:  # never show a traceback
-            runner.report_unexpected(err)
+        runner.start_training(
+            PAGE,
+            frame,
+            config,
+            meta={
+                "key": key,
+                "data_label": sources.data_label(data.name),
+                "summary": widgets.summary(config),
+                "extras": {"preset": widgets.matching_preset(config, data.name)},
+            },
+        )
 runner.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------

@@ -241,31 +241,24 @@ if submitted:
             "shown above, then press Train."
         )
     else:
-        try:
-            runner.start_training(
-                PAGE,
-                frame,
-                config,
-                meta={
-                    "key": key,
-                    "data_label": f"{sources.data_label(data.name)} · {individual}",
-                    "summary": widgets.summary(config)
-                    + (f" · free run {rollout} steps" if rollout else ""),
-                    "extras": {
-                        "individual": individual,
-                        "data_key": data.fingerprint(),
-                        "preset": widgets.matching_preset(
-                            config, data.name, individual
-                        ),
-                    },
+        runner.start_training(
+            PAGE,
+            frame,
+            config,
+            meta={
+                "key": key,
+                "data_label": f"{sources.data_label(data.name)} · {individual}",
+                "summary": widgets.summary(config)
+                + (f" · free run {rollout} steps" if rollout else ""),
+                "extras": {
+                    "individual": individual,
+                    "data_key": data.fingerprint(),
+                    "preset": widgets.matching_preset(config, data.name, individual),
                 },
-                rollout_steps=rollout,
-                tracks=True,
-            )
-        except (DataError, ValueError) as err:
-            st.error(str(err))
-        except Exception as err:  # never show a traceback
-            runner.report_unexpected(err)
+            },
+            rollout_steps=rollout,
+            tracks=True,
+        )
 runner.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------

@@ -11,14 +11,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def bench():
+def load_bench(name: str):
+    """Import ``bench/<name>.py`` (bench/ is scripts, not a package)."""
     spec = importlib.util.spec_from_file_location(
-        "bench_run", ROOT / "bench" / "run.py"
+        f"bench_{name}", ROOT / "bench" / f"{name}.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_bench("run")
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -97,12 +102,7 @@ def test_report_names_failed_targets_and_quick_runs(bench):
 
 @pytest.fixture(scope="module")
 def tutorials():
-    spec = importlib.util.spec_from_file_location(
-        "bench_tutorials", ROOT / "bench" / "tutorials.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("tutorials")
 
 
 def _section(name: str, number: int, body: str) -> str:
@@ -140,11 +140,7 @@ def test_tutorials_refuse_to_drop_a_section_never_measured(tutorials):
 
 
 def test_bench_sections_are_replaced_in_place_and_kept_by_run(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "bench_sections", ROOT / "bench" / "sections.py"
-    )
-    sections = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sections)
+    sections = load_bench("sections")
     keep_sections, replace_section = sections.keep_sections, sections.replace_section
 
     path = tmp_path / "BENCHMARKS.md"

@@ -131,22 +131,33 @@ def start_training(
     meta: dict[str, Any],
     rollout_steps: int = 0,
     tracks: bool = False,
-) -> None:
+) -> bool:
     """Check the settings and the budget, then queue the jobs of a comparison.
 
-    Raises:
-        DataError: If the data does not fit the settings (or memory).
-        ValueError: If the run is over the budget (the message says what to
-            lower) or a setting is invalid.
+    A problem (data that do not fit, a run over the budget, a bad setting) is
+    shown as one sentence on the page and nothing is queued.
+
+    Returns:
+        Whether the jobs were queued.
     """
+    from forecasting.data import DataError
+
     cancel(page)
-    check_rollout(rollout_steps)
-    plan = plan_comparison(frame, config, rollout_steps, tracks)
-    check_budget(config, len(plan.windows.x_train), app_budget())
-    jobs_engine, who = engine(), owner()
-    jobs_engine.heartbeat(who)
-    tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
+    try:
+        check_rollout(rollout_steps)
+        plan = plan_comparison(frame, config, rollout_steps, tracks)
+        check_budget(config, len(plan.windows.x_train), app_budget())
+        jobs_engine, who = engine(), owner()
+        jobs_engine.heartbeat(who)
+        tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
+    except (DataError, ValueError) as err:
+        st.error(str(err))
+        return False
+    except Exception as err:  # never show a traceback
+        report_unexpected(err)
+        return False
     st.session_state[_PENDING + page] = Pending(plan, tickets, meta)
+    return True
 
 
 def pending(page: str) -> Pending | None:
