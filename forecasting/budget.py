@@ -214,23 +214,31 @@ def check_budget(
 def check_memory(n_samples: int, window: int, n_features: int) -> None:
     """Refuse windows that would take more memory than one run may use.
 
-    Windows are float32 ``(samples, window, features)``, made once from a scaled
-    float64 copy, so a run needs about 12 bytes per window value.
+    Windows are float32 ``(samples, window, features)``, 4 bytes per value, and
+    the worker that trains on them holds a second copy inside TensorFlow, so a
+    run needs about 8 bytes per window value.
 
     Raises:
         DataError: If they would not fit, saying how big they are and what to do.
     """
-    needed = 12.0 * n_samples * window * n_features
+    needed = 8.0 * n_samples * window * n_features
     limit = memory_bytes()
     if needed <= limit:
         return
-    fitting = max(2, int(limit / (12.0 * max(n_samples, 1) * n_features)))
+    fitting = max(2, int(limit / (8.0 * max(n_samples, 1) * n_features)))
     raise DataError(
-        f"The windows would need about {needed / 1e9:.1f} GB of memory "
+        f"The windows would need about {_size(needed)} of memory "
         f"({n_samples:,} windows x {window:,} steps x {n_features} feature(s)), "
-        f"more than the {limit / 1e9:.1f} GB one run may use; choose a window of "
+        f"more than the {_size(limit)} one run may use; choose a window of "
         f"at most about {fitting:,} steps or fewer rows."
     )
+
+
+def _size(n_bytes: float) -> str:
+    """``"9.3 GB"`` or ``"1.4 MB"``."""
+    if n_bytes >= 1e9:
+        return f"{n_bytes / 1e9:.1f} GB"
+    return f"{n_bytes / 1e6:.1f} MB"
 
 
 def check_rollout(steps: int) -> None:

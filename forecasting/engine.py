@@ -230,16 +230,6 @@ class Engine:
                 self._drop_ticket(ticket.id)
         self.backend.wake()
 
-    def cancel_owner(self, owner: str) -> int:
-        """Cancel every ticket of an owner; return how many there were."""
-        with self._lock:
-            mine = [t.id for t in self._tickets.values() if t.owner == owner]
-            for ticket_id in mine:
-                self._drop_ticket(ticket_id)
-            self._beats.pop(owner, None)
-        self.backend.wake()
-        return len(mine)
-
     def _drop_ticket(self, ticket_id: str) -> None:
         ticket = self._tickets.pop(ticket_id, None)
         if ticket is None:

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class LocalBackend:
         self.max_jobs = max_jobs
         self.warm = warm
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._wake_lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._closing = False
         for _ in range(self.capacity):
@@ -203,7 +205,8 @@ class LocalBackend:
                     worker.conn.send(("cancel", job_id))
 
     def wake(self) -> None:  # noqa: D102
-        self._wake_w.send(None)
+        with self._wake_lock:  # called from any thread (every browser session)
+            self._wake_w.send(None)
 
     def poll(self, timeout: float) -> list[Event]:  # noqa: D102
         wait([self._wake_r, *(w.conn for w in self._workers)], timeout)

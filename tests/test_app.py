@@ -351,6 +351,21 @@ def test_settings_over_the_budget_are_refused_before_anything_is_queued():
     assert at.form_submit_button  # the page stays usable
 
 
+def test_windows_over_the_memory_limit_are_refused_with_a_sentence(monkeypatch):
+    from ui import runner
+
+    monkeypatch.setenv("FORECASTING_MEMORY_MB", "0.1")  # 100 kB for the windows
+    at = new_app()
+    at.slider(key="price_years").set_value((2016, 2020))
+    tiny(at, "price", window=60)
+    before = runner.engine().launched
+    train(at)
+    no_exception(at)
+    refusal = [e for e in errors(at) if "MB of memory" in e]
+    assert refusal and "choose a window of at most about" in refusal[0], errors(at)
+    assert runner.engine().launched == before
+
+
 def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("RNN_FORECAST_CACHE", str(tmp_path))
     at = new_app()

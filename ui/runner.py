@@ -142,7 +142,6 @@ def start_training(
     """
     from forecasting.data import DataError
 
-    cancel(page)
     try:
         check_rollout(rollout_steps)
         plan = plan_comparison(frame, config, rollout_steps, tracks)
@@ -156,6 +155,9 @@ def start_training(
     except Exception as err:  # never show a traceback
         report_unexpected(err)
         return False
+    # Submitted before the earlier training is cancelled: pressing Train twice
+    # joins the jobs already running instead of starting them again.
+    cancel(page)
     st.session_state[_PENDING + page] = Pending(plan, tickets, meta)
     return True
 
