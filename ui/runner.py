@@ -67,7 +67,7 @@ SHOWN: dict[str, int] = {"waiting": 0}
 """How often a page showed its place in line (for tests and curious teachers)."""
 
 _PENDING = "_pending_"
-_POLL_SECONDS = 0.3
+_POLL_SECONDS = 0.5
 _WATCH_SECONDS = 10.0
 
 
@@ -306,6 +306,7 @@ class _Board:
         self.status: Any = None
         self.table: Any = None
         self.rows: dict[str, dict[str, Any]] = {}
+        self.shown: dict[str, tuple[str, float | None]] = {}
 
     def _layout(self) -> None:
         """Drawn on the first look (a cache hit draws nothing)."""
@@ -319,15 +320,15 @@ class _Board:
         self.drawn = True
 
     def draw(self, statuses: list[Status], jobs_engine: Engine) -> None:
-        """Redraw everything from the tickets' statuses."""
+        """Redraw what changed since the last look.
+
+        A class of 30 waits at once, and every redraw is a message to a browser,
+        so unchanged lines are not sent again.
+        """
         if not self.drawn:
             self._layout()
-        self.status.info(
-            _headline(
-                statuses, jobs_engine, time.perf_counter() - self.waiting.started
-            ),
-            icon=":material/model_training:",
-        )
+        elapsed = time.perf_counter() - self.waiting.started
+        self._put("status", _headline(statuses, jobs_engine, elapsed))
         jobs = self.waiting.plan.jobs
         for kind in self.kinds:
             mine = [
@@ -335,10 +336,19 @@ class _Board:
                 for t, s, job in zip(self.waiting.tickets, statuses, jobs, strict=True)
                 if job.kind == kind
             ]
-            fraction, text = _model_line(kind, mine)
-            self.slots[kind].progress(fraction, text=text)
+            self._put(kind, *_model_line(kind, mine))
             if all(s.state == DONE for _, s in mine) and kind not in self.rows:
                 self._add_row(kind, [jobs_engine.result(t) for t, _ in mine])
+
+    def _put(self, name: str, text: str, fraction: float | None = None) -> None:
+        """Draw one line (the headline or a model's bar) if it changed."""
+        if self.shown.get(name) == (text, fraction):
+            return
+        self.shown[name] = (text, fraction)
+        if name == "status":
+            self.status.info(text, icon=":material/model_training:")
+        else:
+            self.slots[name].progress(fraction or 0.0, text=text)
 
     def _add_row(self, kind: str, fits: list[FitResult]) -> None:
         test = self.waiting.plan.windows.split.test
@@ -384,8 +394,8 @@ def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> st
     return f"{head} **Training** {running} fit(s) on {workers} worker(s). {note}"
 
 
-def _model_line(kind: str, mine: list[tuple[Ticket, Status]]) -> tuple[float, str]:
-    """A model's progress over its seeds: fraction done and a line of text."""
+def _model_line(kind: str, mine: list[tuple[Ticket, Status]]) -> tuple[str, float]:
+    """A model's progress over its seeds: a line of text and the fraction done."""
     label = MODEL_LABELS[kind]
     total = done = 0.0
     latest = None
@@ -398,19 +408,19 @@ def _model_line(kind: str, mine: list[tuple[Ticket, Status]]) -> tuple[float, st
             done += progress["epoch"] / epochs
             latest = progress
         total += 1
-    fraction = min(done / max(total, 1), 1.0)
+    fraction = round(min(done / max(total, 1), 1.0), 2)
     if all(s.state == DONE for _, s in mine):
-        return 1.0, f"{label}: done"
+        return f"{label}: done", 1.0
     if latest is not None:
         loss = latest["logs"].get("loss")
         loss_text = f", loss {loss:.5f}" if loss is not None else ""
-        return fraction, (
-            f"{label}: epoch {latest['epoch']}/{latest['epochs']}{loss_text}"
+        return f"{label}: epoch {latest['epoch']}/{latest['epochs']}{loss_text}", (
+            fraction
         )
     queued = [s for _, s in mine if s.state == QUEUED]
     if queued:
-        return fraction, f"{label}: waiting, place {min(s.position for s in queued)}"
-    return fraction, f"{label}: starting"
+        return f"{label}: waiting, place {min(s.position for s in queued)}", fraction
+    return f"{label}: starting", fraction
 
 
 def run_small(job: Any, what: str) -> Any:
