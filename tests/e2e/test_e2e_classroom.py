@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RUN_COUNTER, UI_TIMEOUT_MS, VIEWPORT, App
@@ -37,24 +38,41 @@ def board(app: App):
     return app.main().locator('[data-testid="stAlert"]').filter(has_text="fits done")
 
 
-def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
-    app: App, browser, app_server
-) -> None:
-    app.open("/")
-    settings(app, LONG, seed=2101)
-    app.keep_only("Models to compare", ["LSTM", "GRU"])  # holds both workers
-    press_train(app)
-    board(app).filter(has_text="Training").wait_for(timeout=120_000)
-    app.page.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for(timeout=120_000)
-
+def student(browser, app_server) -> tuple[Any, App]:
+    """Another browser context: another student (its own Streamlit session)."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(RUN_COUNTER)
     context.set_default_timeout(UI_TIMEOUT_MS)
-    second_page = context.new_page()
-    second_page.e2e_errors = []
-    second_page.on("pageerror", lambda err: second_page.e2e_errors.append(str(err)))
-    other = App(second_page, app_server)
+    page = context.new_page()
+    page.e2e_errors = []
+    page.on("pageerror", lambda err: page.e2e_errors.append(str(err)))
+    return context, App(page, app_server)
+
+
+def start_long(app: App, models: list[str], seed: int) -> None:
+    app.open("/")
+    settings(app, LONG, seed=seed)
+    app.keep_only("Models to compare", models)
+    press_train(app)
+    app.page.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for(timeout=120_000)
+
+
+def cancel(app: App) -> None:
+    with app.rerun(timeout_ms=60_000):
+        app.page.get_by_role("button", name="Cancel training").click()
+    app.alerts("Info").filter(has_text="Training cancelled.").wait_for()
+
+
+def test_a_waiting_student_sees_a_place_in_line_and_cancel_frees_it(
+    app: App, browser, app_server
+) -> None:
+    # A holds both workers; C, who has nothing running, still starts at once on
+    # the spare (surge) worker; B then waits for a free worker.
+    start_long(app, ["LSTM", "GRU"], seed=2101)
+    c_context, third = student(browser, app_server)
+    b_context, other = student(browser, app_server)
     try:
+        start_long(third, ["SimpleRNN"], seed=2104)
         other.open("/")
         settings(other, TINY, seed=2102)
         other.keep_only("Models to compare", ["GRU"])
@@ -62,28 +80,25 @@ def test_a_second_student_sees_a_place_in_line_and_cancel_frees_it(
         waiting = board(other).filter(has_text=re.compile(r"place \d+ in line"))
         waiting.wait_for(timeout=60_000)
         other.page.screenshot(path=str(_shot("second_student_waiting")), full_page=True)
-        # While it waits, the second student's page still reacts: the Learn page
-        # opens, and back on the price page the place in line is shown again.
+        # While it waits, the student's page still reacts: the Learn page opens.
         sidebar(other, "Learn")
         other.page.get_by_role("heading", name="Learn", exact=False).first.wait_for()
 
-        # The first student cancels: their jobs stop and the second one trains.
-        with app.rerun(timeout_ms=60_000):
-            app.page.get_by_role("button", name="Cancel training").click()
-        app.alerts("Info").filter(has_text="Training cancelled.").wait_for()
+        # A cancels: A's jobs stop and B trains.
+        cancel(app)
         assert app.main().get_by_role("heading", name="Results").count() == 0
-
         sidebar(other, "Price forecasting")  # the same session: its jobs are kept
         other.page.get_by_text("the results are below").wait_for(timeout=120_000)
         other.assert_clean()
-        other.page.screenshot(path=str(_shot("second_student_results")))
+        cancel(third)
     except Exception:
         other.page.screenshot(
             path=str(_shot("second_student_at_failure")), full_page=True
         )
         raise
     finally:
-        context.close()
+        b_context.close()
+        c_context.close()
     app.assert_clean()
 
 
