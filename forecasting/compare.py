@@ -8,7 +8,7 @@ them on workers, and :func:`assemble` scores the results beside the baselines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,9 +217,6 @@ def naive_baselines(split: Split, window: int, tracks: bool) -> dict[str, np.nda
             split.train[-2:], split.test
         )
     return result
-
-
-ModelDoneCallback = Callable[[ModelRun], None]
 
 
 @dataclass(frozen=True)
