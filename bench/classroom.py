@@ -770,8 +770,14 @@ def run_scenario(bench: Bench, name: str, done: dict[str, Any]) -> dict[str, Any
     return measured(bench, name, lambda: scenario_nothing(bench, int(count)))
 
 
-def run_version(label: str, folder: Path, browser: Any, args: Any) -> dict[str, Any]:
-    """Start the server of one version, run every scenario, stop it."""
+def run_version(
+    label: str, folder: Path, browser: Any, args: Any, save: Callable[[dict], None]
+) -> dict[str, Any]:
+    """Start the server of one version, run every scenario, stop it.
+
+    ``save(info)`` is called after every scenario, so a run stopped halfway
+    keeps what it measured.
+    """
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
     info["server_log"] = str(log_path)
@@ -784,9 +790,11 @@ def run_version(label: str, folder: Path, browser: Any, args: Any) -> dict[str, 
                 browser, server, monitor, args.timeout * 60, args.alone_repeats
             )
             scenarios: dict[str, Any] = {}
+            info["scenarios"] = scenarios
             try:
-                for name in plan(args.quick):
+                for name in args.scenarios or plan(args.quick):
                     scenarios[name] = run_scenario(bench, name, scenarios)
+                    save(info)
             finally:
                 monitor.stop()
                 server.children_seen = set(monitor.seen)
@@ -1035,6 +1043,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", choices=("old", "new"), default=None, help="run one version"
     )
+    parser.add_argument(
+        "--new-first",
+        action="store_true",
+        help="measure the new app first (a failure of the version under test "
+        "shows early)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=lambda text: [name for name in text.split(",") if name],
+        default=None,
+        help="comma-separated scenarios to run instead of the plan, "
+        "e.g. warmup,class_30",
+    )
     args = parser.parse_args(argv)
     if args.alone_repeats is None:
         args.alone_repeats = 1 if args.quick else 3
@@ -1081,17 +1102,28 @@ def run_all(args: argparse.Namespace, meta: dict, results: dict) -> None:
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            if args.only in (None, "old"):
-                with old_checkout(args.old) as folder:
-                    log(f"old = {args.old} in {folder}")
-                    old = run_version("old", folder, browser, args)
-                    results["versions"]["old"] = old
-                write(results, meta, args.out)
-            if args.only in (None, "new"):
-                log(f"new = working tree {ROOT}")
-                results["versions"]["new"] = run_version("new", ROOT, browser, args)
+            order = ["new", "old"] if args.new_first else ["old", "new"]
+            for label in order:
+                if args.only in (None, label):
+                    run_one(label, browser, args, meta, results)
         finally:
             browser.close()
+
+
+def run_one(label: str, browser: Any, args: Any, meta: dict, results: dict) -> None:
+    """Measure one version; the JSON and Markdown are rewritten after each scenario."""
+
+    def save(info: dict) -> None:
+        results["versions"][label] = info
+        write(results, meta, args.out)
+
+    if label == "new":
+        log(f"new = working tree {ROOT}")
+        save(run_version("new", ROOT, browser, args, save))
+        return
+    with old_checkout(args.old) as folder:
+        log(f"old = {args.old} in {folder}")
+        save(run_version("old", folder, browser, args, save))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1105,7 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
         "old_ref": args.old,
         "timeout_min": args.timeout,
         "alone_repeats": args.alone_repeats,
-        "plan": plan(args.quick),
+        "plan": args.scenarios or plan(args.quick),
         "machine": machine(),
         "load_start": loads(),
     }
@@ -1117,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
         timer.cancel()
     print(text)
     log(f"wrote {args.out} and {args.out.with_suffix('.md')}")
-    if not args.quick and len(results["versions"]) == 2:
+    if not args.quick and not args.scenarios and len(results["versions"]) == 2:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from sections import replace_section
 

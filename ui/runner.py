@@ -373,7 +373,10 @@ def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> st
     done = sum(1 for s in statuses if s.state == DONE)
     shared = jobs_engine.snapshot()
     workers = jobs_engine.backend.capacity
-    head = f"{done} of {len(statuses)} fits done, {_format_seconds(elapsed)} so far."
+    # Whole 5 s after the first 10: thirty waiting pages each redraw their
+    # headline only when it changes.
+    shown = elapsed if elapsed < 10 else 5 * (elapsed // 5)
+    head = f"{done} of {len(statuses)} fits done, {_format_seconds(shown)} so far."
     if queued and not running:
         SHOWN["waiting"] += 1
         first = min(s.position for s in queued)
