@@ -81,10 +81,13 @@ def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> N
         if message[0] != "run":
             continue  # a cancel for a job that already ended
         _, job_id, job = message
-        conn.send(_run_one(conn, job_id, job))
+        outcome = _run_one(conn, job_id, job)
         done += 1
-        if max_jobs and done >= max_jobs:
+        retire = bool(max_jobs) and done >= max_jobs
+        if retire:  # said before the outcome, so no job is sent to a leaving worker
             conn.send(("retire",))
+        conn.send(outcome)
+        if retire:
             return
 
 
@@ -136,8 +139,8 @@ class LocalBackend:
         max_jobs: Jobs after which a worker is replaced (bounds its memory).
         warm: Import TensorFlow when a worker starts, before its first job
             (``False`` only for jobs that do not train, as in the engine tests).
-        surge: Extra workers that only take a job of an owner with nothing
-            running (see :mod:`forecasting.engine`).
+        surge: Extra workers that only take jobs of owners holding no regular
+            worker (see :mod:`forecasting.engine`).
     """
 
     def __init__(
