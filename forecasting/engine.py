@@ -11,9 +11,10 @@ fair between owners, and hands them to a backend that runs them:
 
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
-A backend may keep a *surge* slot beyond one worker per core: it only takes a job
-of an owner with nothing running, so a student who arrives while others' long
-runs hold every core starts at once instead of waiting for them to end.
+A backend may keep *surge* slots beyond one worker per core: they only take jobs
+of owners who hold no regular slot, so a student who arrives while others' long
+runs hold every core starts a whole comparison at once (the processes share the
+cores) instead of waiting for those runs to end.
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -115,6 +116,7 @@ class _Entry:
     submitted: float = 0.0
     started: float | None = None
     cancel_sent: bool = False
+    surge: bool = False
 
 
 @dataclass(frozen=True)
@@ -420,15 +422,24 @@ class Engine:
         launches: list[_Entry] = []
         running = self._running_counts()
         regular = self.backend.capacity - getattr(self.backend, "surge", 0)
+        holders = [
+            e.owner
+            for e in self._entries.values()
+            if e.state == RUNNING and not e.surge
+        ]
         while free > 0:
             queues: dict[str, Any] = self._queues
-            if sum(running.values()) >= regular:  # only the surge slot is free
-                queues = {o: q for o, q in queues.items() if not running.get(o)}
+            surge = len(holders) >= regular  # only surge slots are free
+            if surge:
+                queues = {o: q for o, q in queues.items() if o not in holders}
             owner = self._pick(queues, running, self._served)
             if owner is None:
                 break
             entry = self._entries[self._queues[owner].popleft()]
             entry.state, entry.started = RUNNING, time.monotonic()
+            entry.surge = surge
+            if not surge:
+                holders.append(owner)
             running[owner] = running.get(owner, 0) + 1
             self._served[owner] = max(self._served.values(), default=0) + 1
             launches.append(entry)
@@ -520,15 +531,15 @@ class EngineSettings:
             one per core (``FORECASTING_WORKERS``).
         ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
             local Ray for the run.
-        surge: Extra local workers kept for owners with nothing running (the
-            app's default 1: a student arriving behind long runs starts at once;
-            the command line, one owner, uses 0).
+        surge: Extra local workers for owners who hold no regular worker (the
+            app's default 3, one tutorial comparison: a student arriving behind
+            long runs starts at once; the command line, one owner, uses 0).
     """
 
     engine: str = "local"
     workers: int | None = None
     ray_address: str | None = None
-    surge: int = 1
+    surge: int = 3
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -547,24 +558,33 @@ class EngineSettings:
 
     @classmethod
     def from_env(
-        cls, engine: str | None = None, workers: int | None = None, surge: int = 1
+        cls,
+        engine: str | None = None,
+        workers: int | None = None,
+        surge: int | None = None,
     ) -> EngineSettings:
-        """Flags first, then ``FORECASTING_ENGINE`` / ``FORECASTING_WORKERS``."""
-        env_workers = os.environ.get("FORECASTING_WORKERS", "").strip()
-        if workers is None and env_workers:
-            try:
-                workers = int(env_workers)
-            except ValueError:
-                raise ValueError(
-                    f"FORECASTING_WORKERS must be a positive integer, got "
-                    f"{env_workers!r}"
-                ) from None
+        """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``."""
+        if workers is None:
+            workers = _env_int("FORECASTING_WORKERS", "a positive integer")
+        if surge is None:
+            surge = _env_int("FORECASTING_SURGE", "0 or more workers")
         return cls(
             engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
             workers=workers,
             ray_address=os.environ.get("RAY_ADDRESS") or None,
-            surge=surge,
+            surge=3 if surge is None else surge,
         )
+
+
+def _env_int(name: str, meaning: str) -> int | None:
+    """An integer environment variable, ``None`` when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be {meaning}, got {text!r}") from None
 
 
 def make_engine(settings: EngineSettings) -> Engine:

@@ -173,6 +173,19 @@ def test_workers_are_recycled_after_max_jobs():
     assert pids[0] == pids[1] != pids[2]
 
 
+def test_jobs_queued_behind_a_retiring_worker_all_succeed():
+    # Each worker leaves after one job: every job must still reach a live one
+    # (a job once went to a worker between its last result and its goodbye).
+    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=1, warm=False))
+    try:
+        tickets = [engine.submit(SleepJob(f"q{i}", steps=1), "a") for i in range(6)]
+        results = engine.gather(tickets)
+    finally:
+        engine.shutdown()
+    assert [r["name"] for r in results] == [f"q{i}" for i in range(6)]
+    assert len({r["pid"] for r in results}) == 6
+
+
 def test_an_owner_without_heartbeats_has_its_jobs_cancelled(one_worker):
     engine = one_worker  # owner_ttl 1 s
     engine.heartbeat("gone")
@@ -221,6 +234,13 @@ def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     assert EngineSettings.from_env() == EngineSettings("ray", 3, "127.0.0.1:6379")
     assert EngineSettings.from_env("local", 1).engine == "local"
+    assert EngineSettings.from_env().surge == 3
+    monkeypatch.setenv("FORECASTING_SURGE", "1")
+    assert EngineSettings.from_env().surge == 1
+    assert EngineSettings.from_env(surge=0).surge == 0  # the command line's
+    monkeypatch.setenv("FORECASTING_SURGE", "-1")
+    with pytest.raises(ValueError, match="surge must be 0 or more workers, got -1"):
+        EngineSettings.from_env()
     monkeypatch.setenv("FORECASTING_WORKERS", "many")
     with pytest.raises(ValueError, match="FORECASTING_WORKERS must be a positive"):
         EngineSettings.from_env()
@@ -245,6 +265,26 @@ def test_results_someone_still_holds_are_kept_past_the_limit():
         last = engine.submit(SleepJob("last"), "busy-student")
         engine.gather([last])
         assert engine.status(held).state == CANCELLED  # gone once nobody held it
+    finally:
+        engine.shutdown()
+
+
+def test_surge_slots_serve_owners_without_a_regular_worker_all_at_once():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=2))
+    try:
+        a1 = engine.submit(SleepJob("a1", steps=200), "long-runner")
+        a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
+        assert wait_for(lambda: engine.status(a1).state == RUNNING)
+        b1 = engine.submit(SleepJob("b1", steps=100), "newcomer")
+        b2 = engine.submit(SleepJob("b2", steps=100), "newcomer")
+        # Both of the newcomer's jobs start beside the long run; the long
+        # runner's second job stays queued although a surge slot was free.
+        assert wait_for(
+            lambda: engine.status(b1).state == RUNNING == engine.status(b2).state
+        )
+        assert engine.status(a2).state == QUEUED
+        engine.cancel([a1, b1, b2])
+        assert engine.gather([a2])[0]["name"] == "a2"
     finally:
         engine.shutdown()
 
