@@ -29,6 +29,7 @@ from typing import Any
 from bench.common import (
     ROOT,
     collect_loads,
+    failed_row,
     load1,
     log,
     measurement_main,
@@ -37,6 +38,7 @@ from bench.common import (
     yes,
 )
 
+TARGET = "app"  # its name in run.py --targets
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -243,31 +245,24 @@ def measure(quick: bool) -> dict[str, Any]:
     }
 
 
-TARGET = "app"  # its name in run.py --targets
 CHILDREN = {TARGET: measure}  # one fresh interpreter
 
 
 def report(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Its rows of the summary table and its section of BENCHMARKS.md."""
-    lines: list[str] = []
-    detail: list[str] = []
     ap = results.get("app", {})
     if "error" in ap or not ap:
-        lines.append(
-            f"| 4 | app start | - | - | - | - | failed: "
-            f"{ap.get('error', 'not run')} | - |"
-        )
-    else:
-        ld = span(collect_loads(ap))
-        lines.append(
-            f"| 4 | App start to first complete page (median of {ap['runs']}) | "
-            f"{ap['hello_median_s']:.2f} s (one-line app) | "
-            f"{ap['app_median_s']:.2f} s | {ap['ratio']:.2f}x | no TensorFlow "
-            f"for the first page | {yes(not ap['app_tf_loaded'])} (TF loaded: "
-            f"{ap['app_tf_loaded']}) | {ld} |"
-        )
-        detail += app_detail(ap)
-    return lines, detail
+        return [failed_row(4, "app start", "-", ap)], []
+    lines: list[str] = []
+    ld = span(collect_loads(ap))
+    lines.append(
+        f"| 4 | App start to first complete page (median of {ap['runs']}) | "
+        f"{ap['hello_median_s']:.2f} s (one-line app) | "
+        f"{ap['app_median_s']:.2f} s | {ap['ratio']:.2f}x | no TensorFlow "
+        f"for the first page | {yes(not ap['app_tf_loaded'])} (TF loaded: "
+        f"{ap['app_tf_loaded']}) | {ld} |"
+    )
+    return lines, app_detail(ap)
 
 
 def app_detail(ap: dict[str, Any]) -> list[str]:
@@ -307,9 +302,5 @@ def app_detail(ap: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    return measurement_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measurement_main(sys.modules[__name__]))

@@ -179,6 +179,12 @@ def span(loads: list[float]) -> str:
     return f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f}-{high:.1f}"
 
 
+def failed_row(number: int, target: str, goal: str, result: dict[str, Any]) -> str:
+    """The summary row of a target that failed or was not run."""
+    error = result.get("error", "not run")
+    return f"| {number} | {target} | - | - | - | {goal} | failed: {error} | - |"
+
+
 def collect_loads(obj: Any) -> list[float]:
     """Every load figure recorded anywhere in a result."""
     found: list[float] = []

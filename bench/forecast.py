@@ -21,6 +21,7 @@ from bench.common import (
     Clock,
     close,
     collect_loads,
+    failed_row,
     log,
     max_rel_diff,
     measurement_main,
@@ -28,6 +29,7 @@ from bench.common import (
     yes,
 )
 
+TARGET = "forecast"  # its name in run.py --targets
 GOAL_FORECAST_SPEEDUP = 50.0  # reference / ours, at least
 GOAL_BATCH5_RATIO = 5.0  # 5 individuals / 1, well under
 
@@ -147,45 +149,39 @@ def measure(quick: bool) -> dict[str, Any]:
     }
 
 
-TARGET = "forecast"  # its name in run.py --targets
 CHILDREN = {TARGET: measure}  # one fresh interpreter
 
 
 def report(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Its rows of the summary table and its section of BENCHMARKS.md."""
-    lines: list[str] = []
-    detail: list[str] = []
     fc = results.get("forecast", {})
     if "error" in fc or not fc:
-        lines.append(
-            f"| 2 | free run | - | - | - | ≥ {GOAL_FORECAST_SPEEDUP:.0f}x "
-            f"faster | failed: {fc.get('error', 'not run')} | - |"
-        )
-    else:
-        ext = " (extrapolated)" if fc["ref_extrapolated"] else ""
-        ld = span(collect_loads(fc))
-        met = fc["speedup_first"] >= GOAL_FORECAST_SPEEDUP and fc["allclose"]
-        lines.append(
-            f"| 2 | Free run, {fc['steps']} steps, fly GRU, first call "
-            f"(compile included) | {fc['ref_seconds_1000']:.1f} s{ext} | "
-            f"{fc['ours_first_s']:.2f} s | {fc['speedup_first']:.0f}x faster | "
-            f"≥ {GOAL_FORECAST_SPEEDUP:.0f}x, rel. diff ≤ 1e-4 | {yes(met)} "
-            f"(max rel. diff {fc['max_rel_diff']:.1e}) | {ld} |"
-        )
-        lines.append(
-            f"| 2 | same, later calls (compiled) | {fc['ref_seconds_1000']:.1f} s"
-            f"{ext} | {fc['ours_steady_s']:.3f} s | {fc['speedup_steady']:.0f}x "
-            f"faster | (info) | - | {ld} |"
-        )
-        lines.append(
-            f"| 2 | 5 individuals in one batch vs 1 | {fc['batch1_steady_s']:.3f} s "
-            f"(1) | {fc['batch5_steady_s']:.3f} s (5) | {fc['batch5_ratio']:.2f}x | "
-            f"< {GOAL_BATCH5_RATIO:.0f}x | "
-            f"{yes(fc['batch5_ratio'] < GOAL_BATCH5_RATIO)} | "
-            f"{span(fc['batch_loads'])} |"
-        )
-        detail += forecast_detail(fc)
-    return lines, detail
+        goal = f"≥ {GOAL_FORECAST_SPEEDUP:.0f}x faster"
+        return [failed_row(2, "free run", goal, fc)], []
+    lines: list[str] = []
+    ext = " (extrapolated)" if fc["ref_extrapolated"] else ""
+    ld = span(collect_loads(fc))
+    met = fc["speedup_first"] >= GOAL_FORECAST_SPEEDUP and fc["allclose"]
+    lines.append(
+        f"| 2 | Free run, {fc['steps']} steps, fly GRU, first call "
+        f"(compile included) | {fc['ref_seconds_1000']:.1f} s{ext} | "
+        f"{fc['ours_first_s']:.2f} s | {fc['speedup_first']:.0f}x faster | "
+        f"≥ {GOAL_FORECAST_SPEEDUP:.0f}x, rel. diff ≤ 1e-4 | {yes(met)} "
+        f"(max rel. diff {fc['max_rel_diff']:.1e}) | {ld} |"
+    )
+    lines.append(
+        f"| 2 | same, later calls (compiled) | {fc['ref_seconds_1000']:.1f} s"
+        f"{ext} | {fc['ours_steady_s']:.3f} s | {fc['speedup_steady']:.0f}x "
+        f"faster | (info) | - | {ld} |"
+    )
+    lines.append(
+        f"| 2 | 5 individuals in one batch vs 1 | {fc['batch1_steady_s']:.3f} s "
+        f"(1) | {fc['batch5_steady_s']:.3f} s (5) | {fc['batch5_ratio']:.2f}x | "
+        f"< {GOAL_BATCH5_RATIO:.0f}x | "
+        f"{yes(fc['batch5_ratio'] < GOAL_BATCH5_RATIO)} | "
+        f"{span(fc['batch_loads'])} |"
+    )
+    return lines, forecast_detail(fc)
 
 
 def forecast_detail(fc: dict[str, Any]) -> list[str]:
@@ -239,9 +235,5 @@ def forecast_detail(fc: dict[str, Any]) -> list[str]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    return measurement_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measurement_main(sys.modules[__name__]))

@@ -20,6 +20,7 @@ from typing import Any
 from bench import reference_keras as ref
 from bench.common import (
     KINDS,
+    failed_row,
     load1,
     log,
     mastercard,
@@ -29,6 +30,7 @@ from bench.common import (
     yes,
 )
 
+TARGET = "memory"  # its name in run.py --targets
 GOAL_MEMORY_GROWTH = 0.15  # RSS growth from cycle 1 to the last, below
 
 
@@ -105,7 +107,6 @@ def measure(quick: bool, mode: str) -> dict[str, Any]:
     return memory_cycles(mode, cycles=3 if quick else 10, units=32, epochs=1)
 
 
-TARGET = "memory"  # its name in run.py --targets
 # one fresh interpreter per path
 CHILDREN = {
     f"memory_{mode}": functools.partial(measure, mode=mode) for mode in MEMORY_MODES
@@ -114,38 +115,31 @@ CHILDREN = {
 
 def report(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Its rows of the summary table and its section of BENCHMARKS.md."""
-    lines: list[str] = []
-    detail: list[str] = []
     mo, mr = results.get("memory_ours", {}), results.get("memory_reference", {})
     if "error" in mo or not mo:
-        lines.append(
-            f"| 5 | memory | - | - | - | < {GOAL_MEMORY_GROWTH:.0%} | "
-            f"failed: {mo.get('error', 'not run')} | - |"
+        return [failed_row(5, "memory", f"< {GOAL_MEMORY_GROWTH:.0%}", mo)], []
+    lines: list[str] = []
+    ref_cell = "-"
+    if mr and "error" not in mr:
+        ref_cell = (
+            f"{mr['rss_mb'][0]:.0f} → {mr['rss_mb'][-1]:.0f} MB ({mr['growth']:+.1%})"
         )
-    else:
-        ref_cell = "-"
-        if mr and "error" not in mr:
-            ref_cell = (
-                f"{mr['rss_mb'][0]:.0f} → {mr['rss_mb'][-1]:.0f} MB "
-                f"({mr['growth']:+.1%})"
+    lines.append(
+        f"| 5 | RSS after cycle 1 → {mo['cycles']}, train-and-discard of 3 "
+        f"models | {ref_cell} | {mo['rss_mb'][0]:.0f} → {mo['rss_mb'][-1]:.0f} "
+        f"MB | {mo['growth']:+.1%} | < +{GOAL_MEMORY_GROWTH:.0%} | "
+        f"{yes(mo['growth'] < GOAL_MEMORY_GROWTH)} | "
+        f"{span([mo['load'], mr.get('load', float('nan'))])} |"
+    )
+    for mode in ("ours_varied", "ours_varied_nojit"):
+        r = results.get(f"memory_{mode}", {})
+        if r and "error" not in r:
+            lines.append(
+                f"| 5 | same, {MEMORY_MODES[mode]} | | {r['rss_mb'][0]:.0f} → "
+                f"{r['rss_mb'][-1]:.0f} MB | {r['growth']:+.1%} | (info) | "
+                f"{yes(r['growth'] < GOAL_MEMORY_GROWTH)} | {r['load']:.1f} |"
             )
-        lines.append(
-            f"| 5 | RSS after cycle 1 → {mo['cycles']}, train-and-discard of 3 "
-            f"models | {ref_cell} | {mo['rss_mb'][0]:.0f} → {mo['rss_mb'][-1]:.0f} "
-            f"MB | {mo['growth']:+.1%} | < +{GOAL_MEMORY_GROWTH:.0%} | "
-            f"{yes(mo['growth'] < GOAL_MEMORY_GROWTH)} | "
-            f"{span([mo['load'], mr.get('load', float('nan'))])} |"
-        )
-        for mode in ("ours_varied", "ours_varied_nojit"):
-            r = results.get(f"memory_{mode}", {})
-            if r and "error" not in r:
-                lines.append(
-                    f"| 5 | same, {MEMORY_MODES[mode]} | | {r['rss_mb'][0]:.0f} → "
-                    f"{r['rss_mb'][-1]:.0f} MB | {r['growth']:+.1%} | (info) | "
-                    f"{yes(r['growth'] < GOAL_MEMORY_GROWTH)} | {r['load']:.1f} |"
-                )
-        detail += memory_detail(results)
-    return lines, detail
+    return lines, memory_detail(results)
 
 
 def memory_detail(results: dict[str, Any]) -> list[str]:
@@ -204,9 +198,5 @@ def memory_detail(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    return measurement_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measurement_main(sys.modules[__name__]))

@@ -25,6 +25,7 @@ from bench.common import (
     LABELS,
     Clock,
     collect_loads,
+    failed_row,
     log,
     mastercard,
     measurement_main,
@@ -32,6 +33,7 @@ from bench.common import (
     yes,
 )
 
+TARGET = "training"  # its name in run.py --targets
 GOAL_TRAIN_RATIO = 0.4  # ours / reference wall time, at most
 GOAL_RMSE_WORSE = 0.05  # ours may be at most 5 % worse than the reference
 
@@ -179,45 +181,38 @@ def measure(quick: bool) -> dict[str, Any]:
     }
 
 
-TARGET = "training"  # its name in run.py --targets
 CHILDREN = {TARGET: measure}  # one fresh interpreter
 
 
 def report(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Its rows of the summary table and its section of BENCHMARKS.md."""
-    lines: list[str] = []
-    detail: list[str] = []
     tr = results.get("training", {})
     if "error" in tr or not tr:
-        lines.append(
-            f"| 1 | training | - | - | - | ≤ {GOAL_TRAIN_RATIO}x | "
-            f"failed: {tr.get('error', 'not run')} | - |"
-        )
-    else:
-        e = tr["epochs"]
-        ld = span(collect_loads(tr["models"]))
-        t = tr["total"]
-        lines.append(
-            f"| 1 | Training, LSTM + GRU + SimpleRNN, {e} epochs, wall time | "
-            f"{t['reference']['wall_s']:.1f} s | {t['ours']['wall_s']:.1f} s | "
-            f"{tr['wall_ratio']:.2f}x | ≤ {GOAL_TRAIN_RATIO}x | "
-            f"{yes(tr['wall_ratio'] <= GOAL_TRAIN_RATIO)} | {ld} |"
-        )
-        lines.append(
-            f"| 1 | same, CPU time (all threads) | {t['reference']['cpu_s']:.1f} s | "
-            f"{t['ours']['cpu_s']:.1f} s | {tr['cpu_ratio']:.2f}x | (info) | - | "
-            f"{ld} |"
-        )
-        worst = max(tr["models"], key=lambda r: r["rmse_diff"])
-        lines.append(
-            f"| 1 | Test RMSE, worst model ({LABELS[worst['kind']]}) | "
-            f"{worst['reference']['test_rmse']:.4f} | "
-            f"{worst['ours']['test_rmse']:.4f} | {worst['rmse_diff']:+.2%} | "
-            f"≤ +{GOAL_RMSE_WORSE:.0%} | "
-            f"{yes(tr['worst_rmse_diff'] <= GOAL_RMSE_WORSE)} | {ld} |"
-        )
-        detail += training_detail(tr)
-    return lines, detail
+        return [failed_row(1, "training", f"≤ {GOAL_TRAIN_RATIO}x", tr)], []
+    lines: list[str] = []
+    e = tr["epochs"]
+    ld = span(collect_loads(tr["models"]))
+    t = tr["total"]
+    lines.append(
+        f"| 1 | Training, LSTM + GRU + SimpleRNN, {e} epochs, wall time | "
+        f"{t['reference']['wall_s']:.1f} s | {t['ours']['wall_s']:.1f} s | "
+        f"{tr['wall_ratio']:.2f}x | ≤ {GOAL_TRAIN_RATIO}x | "
+        f"{yes(tr['wall_ratio'] <= GOAL_TRAIN_RATIO)} | {ld} |"
+    )
+    lines.append(
+        f"| 1 | same, CPU time (all threads) | {t['reference']['cpu_s']:.1f} s | "
+        f"{t['ours']['cpu_s']:.1f} s | {tr['cpu_ratio']:.2f}x | (info) | - | "
+        f"{ld} |"
+    )
+    worst = max(tr["models"], key=lambda r: r["rmse_diff"])
+    lines.append(
+        f"| 1 | Test RMSE, worst model ({LABELS[worst['kind']]}) | "
+        f"{worst['reference']['test_rmse']:.4f} | "
+        f"{worst['ours']['test_rmse']:.4f} | {worst['rmse_diff']:+.2%} | "
+        f"≤ +{GOAL_RMSE_WORSE:.0%} | "
+        f"{yes(tr['worst_rmse_diff'] <= GOAL_RMSE_WORSE)} | {ld} |"
+    )
+    return lines, training_detail(tr)
 
 
 def training_detail(tr: dict[str, Any]) -> list[str]:
@@ -302,9 +297,5 @@ def training_detail(tr: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    return measurement_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measurement_main(sys.modules[__name__]))

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from bench import reference_keras as ref
-from bench.common import load1, log, measurement_main, span, yes
+from bench.common import failed_row, load1, log, measurement_main, span, yes
 
+TARGET = "windows"  # its name in run.py --targets
 GOAL_WINDOWS_SPEEDUP = 100.0  # loop / make_windows, at least
 
 
@@ -139,33 +140,27 @@ def measure(quick: bool) -> dict[str, Any]:
     return out
 
 
-TARGET = "windows"  # its name in run.py --targets
 CHILDREN = {TARGET: measure}  # one fresh interpreter
 
 
 def report(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Its rows of the summary table and its section of BENCHMARKS.md."""
-    lines: list[str] = []
-    detail: list[str] = []
     wi = results.get("windows", {})
     if "error" in wi or not wi:
+        goal = f"≥ {GOAL_WINDOWS_SPEEDUP:.0f}x faster"
+        return [failed_row(3, "windows", goal, wi)], []
+    lines: list[str] = []
+    for dtype in ("float64", "float32"):
+        w = wi[dtype]
+        met = w["speedup"] >= GOAL_WINDOWS_SPEEDUP and w["identical"]
         lines.append(
-            f"| 3 | windows | - | - | - | ≥ {GOAL_WINDOWS_SPEEDUP:.0f}x "
-            f"faster | failed: {wi.get('error', 'not run')} | - |"
+            f"| 3 | Windows, {wi['rows']:,} x 2 {dtype}, window {wi['window']} | "
+            f"{w['loop_ms']:.1f} ms | {w['make_windows_ms']:.2f} ms | "
+            f"{w['speedup']:.0f}x faster | ≥ {GOAL_WINDOWS_SPEEDUP:.0f}x, "
+            f"identical | {yes(met)} (identical: {w['identical']}) | "
+            f"{span(w['loads'])} |"
         )
-    else:
-        for dtype in ("float64", "float32"):
-            w = wi[dtype]
-            met = w["speedup"] >= GOAL_WINDOWS_SPEEDUP and w["identical"]
-            lines.append(
-                f"| 3 | Windows, {wi['rows']:,} x 2 {dtype}, window {wi['window']} | "
-                f"{w['loop_ms']:.1f} ms | {w['make_windows_ms']:.2f} ms | "
-                f"{w['speedup']:.0f}x faster | ≥ {GOAL_WINDOWS_SPEEDUP:.0f}x, "
-                f"identical | {yes(met)} (identical: {w['identical']}) | "
-                f"{span(w['loads'])} |"
-            )
-        detail += windows_detail(wi)
-    return lines, detail
+    return lines, windows_detail(wi)
 
 
 def windows_detail(wi: dict[str, Any]) -> list[str]:
@@ -220,9 +215,5 @@ def windows_detail(wi: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    return measurement_main(sys.modules[__name__], argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(measurement_main(sys.modules[__name__]))
