@@ -223,6 +223,19 @@ def run_child(name: str, quick: bool) -> dict[str, Any]:
     return result
 
 
+def run_children(names: list[str], quick: bool) -> dict[str, Any]:
+    """:func:`run_child` for each name in turn, with progress on stderr."""
+    results: dict[str, Any] = {}
+    for child in names:
+        log(f"=== {child} {'(quick)' if quick else ''}")
+        results[child] = run_child(child, quick)
+        if "error" in results[child]:
+            log(f"=== {child} FAILED: {results[child]['error']}")
+        else:
+            log(f"=== {child} done in {results[child]['elapsed_s']:.0f} s")
+    return results
+
+
 def measurement_main(module: ModuleType, argv: list[str] | None = None) -> int:
     """``python -m bench.<measurement>``: measure one target, print its Markdown.
 
@@ -239,10 +252,7 @@ def measurement_main(module: ModuleType, argv: list[str] | None = None) -> int:
         "--json", action="store_true", help="print the raw numbers as JSON"
     )
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {}
-    for child in module.CHILDREN:
-        log(f"=== {child} {'(quick)' if args.quick else ''}")
-        results[child] = run_child(child, args.quick)
+    results = run_children(list(module.CHILDREN), args.quick)
     if args.json:
         print(json.dumps(jsonable(results), indent=1))
     else:

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, ROOT, jsonable, log, machine, run_child
+from bench.common import RESULTS, ROOT, jsonable, log, machine, run_children
 from bench.report import MEASUREMENTS, render
 from bench.sections import keep_sections
 
@@ -59,16 +59,7 @@ OUT = ROOT / "BENCHMARKS.md"
 def measure(targets: list[str], quick: bool) -> dict[str, Any]:
     """Every child of the targets, each in a fresh interpreter, by child name."""
     by_target = {m.TARGET: m for m in MEASUREMENTS}
-    results: dict[str, Any] = {}
-    for target in targets:
-        for child in by_target[target].CHILDREN:
-            log(f"=== {child} {'(quick)' if quick else ''}")
-            results[child] = run_child(child, quick)
-            if "error" in results[child]:
-                log(f"=== {child} FAILED: {results[child]['error']}")
-            else:
-                log(f"=== {child} done in {results[child]['elapsed_s']:.0f} s")
-    return results
+    return run_children([c for t in targets for c in by_target[t].CHILDREN], quick)
 
 
 def main(argv: list[str] | None = None) -> int:

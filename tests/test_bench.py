@@ -150,3 +150,11 @@ def test_run_measures_every_target_in_its_own_file():
     rows, section = windows.report({})
     assert rows[0].startswith("| 3 | windows |") and "failed: not run" in rows[0]
     assert section == []
+
+
+def test_a_child_that_cannot_run_is_reported_as_failed():
+    # the real child command (python -m bench.run --child NAME), with a name that
+    # argparse refuses: no measurement runs
+    result = common.run_child("no_such_target", quick=True)
+    assert result["error"] == "exit code 2"
+    assert result["elapsed_s"] >= 0
