@@ -2,9 +2,9 @@
 
 Usage (from the repository root)::
 
-    python bench/classroom.py --quick     # a few minutes per version: 2 students
-    python bench/classroom.py             # classes of 6 and 30 students
-    python bench/classroom.py --old REF --out bench/results/classroom.json
+    python -m bench.classroom --quick     # a few minutes per version: 2 students
+    python -m bench.classroom             # classes of 6 and 30 students
+    python -m bench.classroom --old REF --out bench/results/classroom.json
 
 "old" is a git ref (default ``7dc7591``: training inside the Streamlit server
 behind one process-wide lock), checked out with ``git worktree add --detach``
@@ -1162,8 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     log(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     if not args.quick and not args.scenarios and len(results["versions"]) == 2:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from sections import replace_section
+        from bench.sections import replace_section
 
         replace_section("classroom", "## A class on one server\n\n" + text)
         log("updated the classroom section of BENCHMARKS.md")

@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    python bench/parallel.py           # the published numbers (about 6 min)
-    python bench/parallel.py --quick   # 5 epochs, a minute or two
+    python -m bench.parallel           # the published numbers (about 6 min)
+    python -m bench.parallel --quick   # 5 epochs, a minute or two
 
 Two measurements, each side by side in one run, reported as ratios:
 
@@ -30,21 +30,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import reference_keras as ref
+from bench.sections import replace_section
+from forecasting.compare import run_comparison
+from forecasting.config import ExperimentConfig, TrainConfig
+from forecasting.data import load_sample, series_frame
+from forecasting.engine import Engine
+from forecasting.workers import LocalBackend, cores
+
 HERE = Path(__file__).resolve().parent
-for _path in (str(ROOT), str(HERE)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import reference_keras as ref  # noqa: E402
-from sections import replace_section  # noqa: E402
-
-from forecasting.compare import run_comparison  # noqa: E402
-from forecasting.config import ExperimentConfig, TrainConfig  # noqa: E402
-from forecasting.data import load_sample, series_frame  # noqa: E402
-from forecasting.engine import Engine  # noqa: E402
-from forecasting.workers import LocalBackend, cores  # noqa: E402
 
 KINDS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simplernn"}
 GOAL_COMPARISON = 0.5
@@ -152,7 +147,7 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"Measured {r['date']}, {r['cores']} cores, {r['epochs']} epochs "
-            f"(`python bench/parallel.py{_flag(r)}`).",
+            f"(`python -m bench.parallel{_flag(r)}`).",
             "",
             "| | one after another | on the engine's workers | ratio | goal |",
             "|---|---|---|---|---|",

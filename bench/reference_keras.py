@@ -1,9 +1,8 @@
 """Plain-Keras reference: how the tutorials build windows, train and forecast.
 
 This module reproduces, as literally as is reasonable, the code of the two
-tutorials the dashboard is compared against, so that every speed-up in
-``bench/levers.py`` (and in the project itself) is measured against the same
-baseline:
+tutorials the dashboard is compared against, so that every speed-up in ``bench/``
+(and in docs/LEVERS.md) is measured against the same baseline:
 
 * MasterCard stock tutorial: ``High`` column, train on 2016-2020, test on 2021
   onward (the test windows take their context from the last 60 training rows),
@@ -16,7 +15,7 @@ baseline:
 Everything is deterministic given a seed (``keras.utils.set_random_seed``).
 TensorFlow is imported only inside the functions that need it.
 
-Run ``python bench/reference_keras.py --help`` for a small CLI that trains the
+Run ``python -m bench.reference_keras --help`` for a small CLI that trains the
 reference models and prints RMSE and timings.
 """
 

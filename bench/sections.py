@@ -1,8 +1,8 @@
 """Sections of BENCHMARKS.md that other bench scripts own.
 
-``bench/run.py`` writes BENCHMARKS.md whole; ``bench/parallel.py`` and
-``bench/classroom.py`` each own one section between ``<!-- name -->`` and
-``<!-- /name -->`` markers, which they replace and ``run.py`` keeps.
+``python -m bench.run`` writes BENCHMARKS.md whole; ``bench.parallel`` and
+``bench.classroom`` each own one section between ``<!-- name -->`` and
+``<!-- /name -->`` markers, which they replace and ``bench.run`` keeps.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Usage (from the repository root; every section trains 50 epochs per seed):
 
-    python bench/tutorials.py            # every section, 5 seeds
-    python bench/tutorials.py --sections mastercard-diff   # only that section
-    python bench/tutorials.py --seeds 2 --epochs 3 --out /tmp/r.md   # a quick look
+    python -m bench.tutorials            # every section, 5 seeds
+    python -m bench.tutorials --sections mastercard-diff   # only that section
+    python -m bench.tutorials --seeds 2 --epochs 3 --out /tmp/r.md   # a quick look
 
 Sections: ``mastercard`` (preset 1 as the tutorial ran it, the price level),
 ``mastercard-diff`` (the same with ``--target diff``, the day-to-day change) and
@@ -30,19 +30,18 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from forecasting.compare import (  # noqa: E402
+from forecasting.compare import (
     BASELINE_LABELS,
     apply_to,
     rollout_error,
     run_comparison,
 )
-from forecasting.config import MODEL_LABELS  # noqa: E402
-from forecasting.data import load_sample, series_frame  # noqa: E402
-from forecasting.metrics import rmse  # noqa: E402
-from forecasting.presets import get_preset  # noqa: E402
+from forecasting.config import MODEL_LABELS
+from forecasting.data import load_sample, series_frame
+from forecasting.metrics import rmse
+from forecasting.presets import get_preset
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _fmt(row: pd.Series, key: str) -> str:
@@ -259,7 +258,7 @@ def main() -> int:
     old_text = out.read_text() if args.sections and out.exists() else None
     check_kept(set(names), old_text)
     command = " ".join(
-        ["python bench/tutorials.py", f"--seeds {args.seeds}"]
+        ["python -m bench.tutorials", f"--seeds {args.seeds}"]
         + ([f"--epochs {args.epochs}"] if args.epochs else [])
         + ([f"--sections {' '.join(args.sections)}"] if args.sections else [])
     )
@@ -278,7 +277,7 @@ def main() -> int:
     header = [
         "# Tutorial experiments, reproduced",
         "",
-        "Made by `python bench/tutorials.py` (`--sections NAME ...` measures only "
+        "Made by `python -m bench.tutorials` (`--sections NAME ...` measures only "
         "those sections again and keeps the others); each section says when, how "
         "and on what it was measured. One-step forecasts of each test row from the "
         "real window before it; errors in original units; baselines scored on "

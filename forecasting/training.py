@@ -116,7 +116,7 @@ def _release_traced_graphs(before: set[str]) -> None:
     Every trace of Keras' train step registers a ``CustomGradient-<uid>`` entry in
     TensorFlow's process-wide gradient registry, and that entry keeps the whole
     traced graph alive, so each trained-and-discarded model leaked about 20 MB
-    (``clear_session`` does not touch the registry; measured in bench/LEVERS.md).
+    (``clear_session`` does not touch the registry; measured in docs/LEVERS.md).
     The entries are needed only while tracing. This touches a private TensorFlow
     attribute, so it does nothing where that attribute is missing; it must not
     run while another thread traces (a worker trains one model at a time).

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import classroom as classroom_module
 
 
 @pytest.fixture(scope="module")
 def classroom():
-    spec = importlib.util.spec_from_file_location(
-        "bench_classroom", ROOT / "bench" / "classroom.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    return classroom_module
 
 
 def outcomes(times):
