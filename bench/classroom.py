@@ -1144,7 +1144,7 @@ def main(argv: list[str] | None = None) -> int:
     timer = watchdog(args.max_hours)
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join(["python bench/classroom.py", *sys.argv[1:]]),
+        "command": " ".join(["python -m bench.classroom", *sys.argv[1:]]),
         "quick": args.quick,
         "old_ref": args.old,
         "timeout_min": args.timeout,

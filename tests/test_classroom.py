@@ -99,7 +99,7 @@ def test_render_puts_old_new_and_ratio_in_one_row(classroom):
     results = {"versions": {"old": fake_version(1.0, 1), "new": fake_version(0.5)}}
     meta = {
         "date": "2025-01-01 00:00 UTC",
-        "command": "python bench/classroom.py --quick",
+        "command": "python -m bench.classroom --quick",
         "quick": True,
         "plan": classroom.plan(True),
         "machine": {"cpu": "Fake CPU", "cores": 2, "ram_gb": 24.0},
