@@ -453,3 +453,35 @@ def test_config_settings_and_their_difference():
         "epochs": (20, 50),
     }
     assert settings_difference({"a": 1}, {"b": 2}) == {"a": (1, None), "b": (None, 2)}
+
+
+def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
+    from forecasting.__main__ import _print_report, to_json
+
+    result = to_json(hand_comparison(seeds=3))
+    assert result["models"]["lstm"]["best_lag"] == 1
+    assert result["models"]["lstm"]["skill"] == pytest.approx(0.0)
+    assert result["models"]["gru"]["best_lag"] == 0
+    assert result["baseline"]["persistence"] == {
+        **result["baseline"]["persistence"],
+        "skill": 0.0,
+        "best_lag": 1,
+    }
+    (pair,) = result["paired"]
+    assert set(pair) == {"a", "b", "mean_diff", "ci_low", "ci_high", "verdict"}
+    assert pair["verdict"].startswith("GRU has the lower error")
+    assert "paired" not in to_json(hand_comparison(seeds=1))
+    _print_report(hand_comparison(seeds=3), "hand", None, None)
+    out = capsys.readouterr().out
+    assert "skill" in out and "best_lag" in out
+    assert "LSTM mostly copies the last value" in out
+    assert "GRU has the lower error" in out
+
+
+def test_the_cli_offers_the_random_walk_sample_and_preset():
+    from forecasting.__main__ import build_parser
+
+    args = build_parser().parse_args(["compare", "--sample", "random_walk"])
+    assert args.sample == "random_walk"
+    args = build_parser().parse_args(["compare", "--preset", "random-walk-control"])
+    assert args.preset == "random-walk-control"
