@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 
+from forecasting import lab
 from forecasting.budget import budget_seconds, check_budget, check_rollout
 from forecasting.config import (
     MODEL_KINDS,
@@ -337,8 +338,15 @@ def to_json(
     "fit_seconds", "params", ...}}, "baseline": {name: {...}}}``; with several
     seeds each metric has a ``<metric>_std`` beside it; with a free run each model
     has ``"rollout": {"steps", "euclidean"}``; with a transfer, ``"transfer"``.
+    Every model and baseline has ``"skill"`` (against persistence, ``null`` if
+    undefined) and ``"best_lag"`` (:mod:`forecasting.lab`); with 3 or more seeds,
+    ``"paired": [{"a", "b", "mean_diff", "ci_low", "ci_high", "verdict"}, ...]``.
     """
     models, baseline = _table_json(comparison.metrics)
+    for kind, values in lab.skill_and_lag(comparison).items():
+        entry = models[kind] if kind in models else baseline[kind]
+        entry["skill"] = _clean(values["skill"])
+        entry["best_lag"] = values["best_lag"]
     for kind, error in (rollout or {}).items():
         models[kind]["rollout"] = {
             "steps": comparison.rollout_steps,
@@ -353,6 +361,11 @@ def to_json(
         "models": models,
         "baseline": baseline,
     }
+    if comparison.config.train.seeds >= lab.MIN_SEEDS:
+        result["paired"] = [
+            {k: _clean(v) for k, v in pair.items()}
+            for pair in lab.comparison_paired(comparison)
+        ]
     if transfer is not None:
         individual, applied = transfer
         other_models, other_baseline = _table_json(applied.metrics)
@@ -377,7 +390,7 @@ def _print_table(table: pd.DataFrame, rollout: dict[str, float] | None) -> None:
         if column == "kind" or column.endswith("_std"):
             continue
         values = table[column]
-        if column in ("params", "epochs", "seeds"):
+        if column in ("params", "epochs", "seeds", "best_lag"):
             shown[column] = [f"{v:,.0f}" if pd.notna(v) else "-" for v in values]
             continue
         std = table.get(f"{column}_std")
@@ -408,7 +421,10 @@ def _print_report(
         f"test {len(split.test)} rows ({_format_index(split.test_index)}), "
         f"window {comparison.config.window}, target {comparison.config.target}"
     )
-    _print_table(comparison.metrics, rollout)
+    table = lab.with_skill_columns(comparison.metrics, lab.skill_and_lag(comparison))
+    _print_table(table, rollout)
+    for line in lab.report_lines(comparison):
+        print(line)
     if transfer is not None:
         print(f"\nThe same models applied to {transfer[0]}:")
         _print_table(transfer[1].metrics, None)

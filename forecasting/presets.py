@@ -1,4 +1,4 @@
-"""The five tutorial experiments this project grew out of, as ready-made settings.
+"""The five tutorial experiments this project grew out of, and a random-walk control.
 
 Each preset fills every setting of a comparison: data, split, window, scaling,
 architecture and training. The dashboard offers them in a select box ("Start from
@@ -173,9 +173,33 @@ PRESETS: dict[str, Preset] = {
                 "NFLX when online)."
             ),
         ),
+        Preset(
+            name="random-walk-control",
+            title="Control: LSTM vs GRU on a random walk (Close, 2016-2020 -> 2021)",
+            command="compare",
+            sample="random_walk",
+            config=ExperimentConfig(
+                columns=("Close",),
+                split=SplitConfig.by_years(2016, 2020),
+                window=60,
+                models=("lstm", "gru"),
+                model=ModelConfig(units=50, layers=1),
+                train=TrainConfig(
+                    optimizer="rmsprop", epochs=20, batch_size=32, seed=455
+                ),
+            ),
+            story=(
+                "The same experiment on a made-up price whose daily changes are "
+                "independent random draws, so nothing about tomorrow can be "
+                "learned. Any model that "
+                "looks good here is copying the last value: its skill against "
+                "persistence is about 0 and its best lag is +1."
+            ),
+        ),
     )
 }
-"""Presets by name, in the order the tutorials are usually taught."""
+"""Presets by name, in the order the tutorials are usually taught (the random-walk
+control last)."""
 
 
 def get_preset(name: str) -> Preset:

@@ -571,6 +571,21 @@ def test_tutorial_preset_fills_every_setting():
     assert at.number_input(key="price_layers").value == 4  # the rest is kept
 
 
+def test_random_walk_control_preset_picks_the_control_sample():
+    at = new_app()
+    at.selectbox(key="price_preset").set_value("random-walk-control")
+    at.button(key="price_preset_use").click().run()
+    no_exception(at)
+    assert not errors(at)
+    assert at.selectbox(key="price_sample").value == "random_walk"
+    assert at.selectbox(key="price_sample").options[1].startswith(
+        "Random Walk: A made-up share price (control)"
+    )
+    assert at.multiselect(key="price_columns").value == ["Close"]
+    assert at.multiselect(key="price_models").value == ["lstm", "gru"]
+    assert at.slider(key="price_years").value == (2016, 2020)
+
+
 def test_tracking_preset_selects_the_fly_and_free_run():
     at = tracking_app()
     at.radio(key="trk_source").set_value("Upload a CSV").run()

@@ -38,6 +38,12 @@ def test_compare_json_on_the_bundled_sample(capsys):
     assert result["n_train"] == 505  # trading days in 2019 and 2020
     assert result["n_test"] == 195  # 2021-01-04 .. 2021-10-11
     assert "[LSTM] epoch 1/1 loss" in captured.err
+    for entry in [*result["models"].values(), *result["baseline"].values()]:
+        assert set(entry) >= {"skill", "best_lag"}
+        assert entry["best_lag"] is None or -5 <= entry["best_lag"] <= 5
+    assert result["baseline"]["persistence"]["skill"] == 0.0
+    assert result["baseline"]["persistence"]["best_lag"] == 1
+    assert "paired" not in result  # one seed
 
 
 def test_compare_table_without_json(capsys):
@@ -58,6 +64,7 @@ def test_compare_table_without_json(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "GRU" in out and "Persistence (naive)" in out and "rmse" in out
+    assert "skill" in out and "best_lag" in out
 
 
 def test_tracks_json_with_rollout(capsys):
@@ -218,6 +225,40 @@ def test_seeds_and_difference_target_in_json(capsys):
     assert gru["seeds"] == 2 and gru["rmse_std"] >= 0 and gru["rmse"] > 0
     assert result["target"] == "diff"
     assert set(result["baseline"]) == {"persistence", "linear_ar"}
+    assert "paired" not in result  # two seeds are too few
+
+
+def test_random_walk_control_with_three_seeds_is_paired(capsys):
+    code = main(
+        [
+            "compare",
+            "--sample",
+            "random_walk",
+            "--models",
+            "lstm",
+            "gru",
+            "--train-years",
+            "2020",
+            "2020",
+            "--window",
+            "10",
+            "--seeds",
+            "3",
+            "--json",
+            *TINY,
+        ]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["columns"] == ["Close"] and result["n_test"] == 261  # 2021
+    persistence = result["baseline"]["persistence"]
+    assert (persistence["skill"], persistence["best_lag"]) == (0.0, 1)
+    linear = result["baseline"]["linear_ar"]
+    assert linear["best_lag"] == 1 and linear["skill"] < 0.05
+    (pair,) = result["paired"]
+    assert (pair["a"], pair["b"]) == ("lstm", "gru")
+    assert pair["ci_low"] <= pair["mean_diff"] <= pair["ci_high"]
+    assert "with 3 seeds" in pair["verdict"] or "3 seeds)" in pair["verdict"]
 
 
 def test_fly_preset_with_transfer(capsys):
@@ -243,6 +284,8 @@ def test_fly_preset_with_transfer(capsys):
     assert result["transfer"]["individual"] == "Fly_2"
     assert result["transfer"]["models"]["gru"]["euclidean"] > 0
     assert result["models"]["gru"]["rollout"]["steps"] == 20
+    assert set(result["baseline"]["constant_velocity"]) >= {"skill", "best_lag"}
+    assert result["baseline"]["persistence"]["best_lag"] == 1  # X and Y averaged
 
 
 def test_bad_file_in_a_real_process_has_no_traceback(tmp_path):

@@ -914,8 +914,8 @@ def test_series_frame_without_columns_or_with_an_unknown_one() -> None:
 
 
 def test_sample_registry() -> None:
-    assert set(data.SAMPLES) == {"mastercard", "fly", "locust"}
-    assert data.PRICE_SAMPLES == ("mastercard",)
+    assert set(data.SAMPLES) == {"mastercard", "random_walk", "fly", "locust"}
+    assert data.PRICE_SAMPLES == ("mastercard", "random_walk")
     assert data.TRACKING_SAMPLES == ("fly", "locust")
     for name, description in data.SAMPLES.items():
         assert description and "\n" not in description
@@ -925,7 +925,8 @@ def test_sample_registry() -> None:
 
 def test_unknown_sample() -> None:
     with pytest.raises(
-        DataError, match=r"^Unknown sample 'google'; choose one of mastercard, fly, "
+        DataError,
+        match=r"^Unknown sample 'google'; choose one of mastercard, random_walk, fly, ",
     ):
         load_sample("google")
     with pytest.raises(DataError, match=r"^Unknown sample 'x'"):
@@ -953,6 +954,16 @@ def test_mastercard_sample() -> None:
     assert prices.notes == ()
     assert prices.frame.loc["2006-05-25", "High"] == pytest.approx(4.283868673)
     assert prices.series("High").notna().all()
+
+
+def test_random_walk_sample() -> None:
+    prices = load_sample("random_walk")
+    assert isinstance(prices, PriceData)
+    assert prices.name == "random_walk" and prices.notes == ()
+    assert prices.columns == ["Close"] and prices.default_column() == "Close"
+    assert len(prices.frame) == 2500 and prices.years == (2012, 2021)
+    assert dates(prices)[0] == "2012-06-04" and dates(prices)[-1] == "2021-12-31"
+    assert prices.frame.loc["2012-06-05", "Close"] == 99.4537
 
 
 def test_locust_sample_interpolates_its_64_missing_coordinates() -> None:

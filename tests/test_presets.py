@@ -6,13 +6,14 @@ from forecasting.data import PRICE_SAMPLES, TRACKING_SAMPLES, load_sample
 from forecasting.presets import PRESETS, get_preset
 
 
-def test_the_five_tutorial_presets():
+def test_the_five_tutorial_presets_and_the_control():
     assert list(PRESETS) == [
         "mastercard-lstm-vs-gru",
         "fly-gru",
         "stacked-lstm",
         "stacked-simple-rnn",
         "netflix-simple-rnn",
+        "random-walk-control",
     ]
     mc = PRESETS["mastercard-lstm-vs-gru"].config
     assert (mc.columns, mc.window, mc.models) == (("High",), 60, ("lstm", "gru"))
@@ -37,6 +38,13 @@ def test_the_five_tutorial_presets():
     nflx = PRESETS["netflix-simple-rnn"].config
     assert (nflx.model.layers, nflx.model.units, nflx.window) == (3, 20, 100)
     assert nflx.split.method == "fraction" and nflx.split.train_fraction == 0.8
+    control = PRESETS["random-walk-control"]
+    assert (control.sample, control.command) == ("random_walk", "compare")
+    assert (control.config.columns, control.config.models) == (
+        ("Close",),
+        ("lstm", "gru"),
+    )
+    assert control.reported == {}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

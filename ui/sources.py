@@ -56,7 +56,12 @@ def _upload(key: str, label: str, help_text: str) -> tuple[str, bytes] | None:
 
 def data_label(name: str) -> str:
     """How to name a data set in headings: ``"Mastercard sample"`` or the file."""
-    return f"{name.title()} sample" if name in core.SAMPLES else name
+    return f"{sample_title(name)} sample" if name in core.SAMPLES else name
+
+
+def sample_title(name: str) -> str:
+    """A sample's name for people: ``"Random Walk"`` for ``"random_walk"``."""
+    return name.replace("_", " ").title()
 
 
 def show_notes(notes: Sequence[str]) -> None:
@@ -96,7 +101,7 @@ def price_source() -> core.PriceData | None:
                 "Sample",
                 core.PRICE_SAMPLES,
                 key="price_sample",
-                format_func=lambda n: f"{n.title()}: {core.SAMPLES[n]}",
+                format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
             )
             state.remember(["price_sample"])
             return loaders.sample(name)
@@ -190,7 +195,7 @@ def tracking_source() -> core.TrackingData | None:
                 "Sample",
                 core.TRACKING_SAMPLES,
                 key="trk_sample",
-                format_func=lambda n: f"{n.title()}: {core.SAMPLES[n]}",
+                format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
             )
             state.remember(["trk_sample"])
             return loaders.sample(name)

@@ -1,4 +1,4 @@
-"""The bundled samples: MasterCard prices, fruit fly and locust tracks.
+"""The bundled samples: MasterCard prices, a random walk, fly and locust tracks.
 
 Each sample is parsed once per process; :func:`load_sample` hands out copies.
 """
@@ -18,6 +18,10 @@ SAMPLES: dict[str, str] = {
         "MasterCard (MA) daily share prices, 2006-05-25 to 2021-10-11, from Yahoo "
         "Finance via Kaggle."
     ),
+    "random_walk": (
+        "A made-up share price (control): a seeded geometric random walk of 2,500 "
+        "daily closes, 2012-06-04 to 2021-12-31; no model can forecast it."
+    ),
     "fly": (
         "Six fruit flies in narrow chambers (IDOC tracker), X/Y in pixels at about "
         "13.7 frames per second, 16,404 rows each (GPL-3)."
@@ -27,10 +31,11 @@ SAMPLES: dict[str, str] = {
         "per second, 2,845 rows each (CC BY 4.0)."
     ),
 }
-PRICE_SAMPLES: tuple[str, ...] = ("mastercard",)
+PRICE_SAMPLES: tuple[str, ...] = ("mastercard", "random_walk")
 TRACKING_SAMPLES: tuple[str, ...] = ("fly", "locust")
 _SAMPLE_FILES: dict[str, str] = {
     "mastercard": "mastercard_stock_history.csv",
+    "random_walk": "random_walk.csv",
     "fly": "fly_tracking_idoc_6flies.csv",
     "locust": "locust_tracking_trex_5locusts.csv",
 }
@@ -75,7 +80,8 @@ def load_sample(name: str) -> PriceData | TrackingData:
     its own copy of the frame, so changes to it do not affect later calls.
 
     Args:
-        name: ``"mastercard"`` (prices), ``"fly"`` or ``"locust"`` (tracks).
+        name: ``"mastercard"`` or ``"random_walk"`` (prices), ``"fly"`` or
+            ``"locust"`` (tracks).
 
     Returns:
         :class:`PriceData` for price samples, :class:`TrackingData` for tracks.
