@@ -38,7 +38,7 @@ from forecasting.compare import (
     naive_baselines,
     run_jobs,
 )
-from forecasting.config import MODEL_LABELS
+from forecasting.config import MODEL_LABELS, ExperimentConfig
 from forecasting.jobs import FitJob, FitResult
 from forecasting.windows import Split, make_windows
 
@@ -428,6 +428,26 @@ def comparison_horizon_errors(
 # ------------------------------------------------------ walk-forward backtest
 
 
+def check_folds(k: int, n_test: int) -> int:
+    """Return ``k`` if it is a whole number of folds of at least 2 test rows each.
+
+    Raises:
+        ValueError: Naming ``k``, the test rows and the largest ``k`` allowed.
+    """
+    largest = n_test // MIN_FOLD_ROWS
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(
+            f"backtest folds must be a whole number of 1 or more, got {k!r}"
+        )
+    if k > largest:
+        advice = f"choose at most {largest}" if largest else "test on more rows"
+        raise ValueError(
+            f"backtest folds {k} is too many for the {n_test} test rows (each fold "
+            f"needs at least {MIN_FOLD_ROWS}); {advice}"
+        )
+    return int(k)
+
+
 def walk_forward_folds(split: Split, k: int) -> list[Split]:
     """Cut the test period into ``k`` consecutive folds with expanding training.
 
@@ -447,16 +467,7 @@ def walk_forward_folds(split: Split, k: int) -> list[Split]:
         ValueError: If ``k`` is not a whole number from 1 to ``n_test // 2``.
     """
     n_test = len(split.test)
-    largest = n_test // MIN_FOLD_ROWS
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(
-            f"backtest folds must be a whole number of 1 or more, got {k!r}"
-        )
-    if k > largest:
-        raise ValueError(
-            f"backtest folds {k} is too many for the {n_test} test rows (each fold "
-            f"needs at least {MIN_FOLD_ROWS}); choose at most {max(largest, 1)}"
-        )
+    check_folds(k, n_test)
     size = n_test // k
     train = np.concatenate([split.train, split.test])
     index = split.train_index.append(split.test_index)
@@ -530,6 +541,25 @@ def plan_backtest(comparison: Comparison, k: int, refit: bool = False) -> Backte
         for fit in run.trains
     )
     return BacktestPlan(folds, True, jobs, sum(job.estimate for job in jobs))
+
+
+def refit_seconds(split: Split, config: ExperimentConfig, k: int) -> float:
+    """Estimated seconds of training of a backtest with refits, before planning it.
+
+    The same sum as :attr:`BacktestPlan.estimate_seconds`: one fit per model
+    kind and seed on each fold after the first.
+
+    Raises:
+        ValueError: If ``k`` does not fit the test rows.
+    """
+    from forecasting.budget import fit_seconds
+
+    context = config.window + (1 if config.target == "diff" else 0)
+    return sum(
+        fit_seconds(kind, len(fold.train) - context, config) * config.train.seeds
+        for fold in walk_forward_folds(split, k)[1:]
+        for kind in config.models
+    )
 
 
 def _label(value: object) -> object:
@@ -656,3 +686,34 @@ def backtest_frame(backtest: Mapping[str, Any], metric: str = "rmse") -> pd.Data
 def display_name(kind: str) -> str:
     """The display label of a model or baseline kind id."""
     return MODEL_LABELS.get(kind) or BASELINE_LABELS.get(kind, kind)
+
+
+def check_lab_settings(
+    n_test: int,
+    coverage: float | None = None,
+    horizon: int | None = None,
+    folds: int | None = None,
+    refit: bool = False,
+) -> None:
+    """Check interval, horizon and backtest settings against the test rows.
+
+    Called before anything trains, so a bad value fails at once.
+
+    Args:
+        n_test: Test rows of the split.
+        coverage: Interval coverage, or ``None`` for no intervals.
+        horizon: Free-run steps to score, or ``None``.
+        folds: Backtest folds, or ``None`` for no backtest.
+        refit: Refit the networks per fold (needs ``folds``).
+
+    Raises:
+        ValueError: Naming the bad value.
+    """
+    if coverage is not None:
+        check_coverage(coverage)
+    if horizon is not None:
+        check_horizon(horizon, n_test)
+    if folds is not None:
+        check_folds(folds, n_test)
+    elif refit:
+        raise ValueError("refit needs a backtest: give the number of folds too")

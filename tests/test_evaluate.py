@@ -16,6 +16,7 @@ from forecasting.evaluate import (
     baseline_free_runs,
     check_coverage,
     check_horizon,
+    check_lab_settings,
     comparison_horizon_errors,
     conformal_interval,
     conformal_quantile,
@@ -26,6 +27,7 @@ from forecasting.evaluate import (
     persistence_free_run,
     plan_backtest,
     predictions_with_bounds,
+    refit_seconds,
     seed_band,
     walk_forward_folds,
 )
@@ -254,6 +256,8 @@ def test_backtest_with_refit_trains_each_later_fold(line_comparison):
         (6, 24),
     ]
     assert plan.estimate_seconds == pytest.approx(sum(j.estimate for j in plan.jobs))
+    split = line_comparison.split
+    assert refit_seconds(split, CONFIG, 3) == pytest.approx(plan.estimate_seconds)
     refits = [
         FitResult("gru", job.seed, job.split.test + 2.0, None, {}, 0.0, 1, 1, 1)
         for job in plan.jobs
@@ -262,3 +266,18 @@ def test_backtest_with_refit_trains_each_later_fold(line_comparison):
     assert [f["models"]["gru"]["rmse"] for f in result["folds"][1:]] == [2.0, 2.0]
     assert result["folds"][0]["models"]["gru"]["mae"] == pytest.approx(0.5)
     assert result["refit"] is True and result["k"] == 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        ({"coverage": 1.5}, "coverage must be between 0 and 1 .*got 1.5"),
+        ({"horizon": 11}, "horizon must be between 1 and the 10 test rows, got 11"),
+        ({"folds": 6}, "backtest folds 6 is too many for the 10 test rows"),
+        ({"refit": True}, "refit needs a backtest"),
+    ],
+)
+def test_lab_settings_are_checked_by_value(settings, match):
+    with pytest.raises(ValueError, match=match):
+        check_lab_settings(10, **settings)
+    check_lab_settings(10, coverage=0.9, horizon=10, folds=5, refit=True)
