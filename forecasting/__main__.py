@@ -621,6 +621,7 @@ def _add_lab_json(result: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]
             "method": interval.method,
             "half_width": [_clean(float(w)) for w in interval.half_width],
             "calibration_rows": interval.n_calibration,
+            "calibration_held_out": interval.held_out,
         }
     for kind, errors in lab.get("horizon", {}).items():
         entry = result["models"].get(kind, result["baseline"].get(kind))
@@ -637,9 +638,12 @@ def _print_lab(lab: dict[str, Any]) -> None:
 
     for kind, interval in lab.get("intervals", {}).items():
         widths = ", ".join(f"{w:.4f}" for w in interval.half_width)
+        seen = (
+            " (calibrated on rows it was trained on)" if not interval.held_out else ""
+        )
         print(
             f"{display_name(kind)}: {interval.nominal:.0%} interval (± {widths}) "
-            f"covered {interval.coverage:.1%} of the test period"
+            f"covered {interval.coverage:.1%} of the test period{seen}"
         )
     if lab.get("horizon"):
         frame = pd.DataFrame(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,6 +125,11 @@ class Interval:
         upper: ``(rows, features)``, the forecast plus ``half_width``.
         n_calibration: Calibration errors it was computed from.
         coverage: The share reached on the real test rows, or ``None``.
+        held_out: Whether the calibration rows were kept out of the fit (the
+            validation tail with early stopping); ``False`` means the model was
+            trained on them too, so the errors are in-sample and the interval
+            tends to be too narrow (the coverage reached shows by how much);
+            ``None`` if unknown.
     """
 
     nominal: float
@@ -134,6 +139,7 @@ class Interval:
     upper: np.ndarray
     n_calibration: int
     coverage: float | None = None
+    held_out: bool | None = None
 
 
 def _rows(values: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -211,7 +217,8 @@ def model_intervals(
 
     The calibration set is the tail of the training windows each fit forecast on
     its worker (:attr:`forecasting.jobs.FitResult.calibration`, the validation
-    tail of early stopping). With several seeds the forecast and the calibration
+    tail of early stopping: held out of the fit only when early stopping is on,
+    see :attr:`Interval.held_out`). With several seeds the forecast and the calibration
     forecasts are both the mean over the seeds, so the interval belongs to the
     forecast that is scored.
 
@@ -227,12 +234,13 @@ def model_intervals(
     check_coverage(coverage)
     result = {}
     train = comparison.split.train
+    held_out = comparison.config.train.early_stopping
     for kind, run in comparison.runs.items():
         calibrations = [fit.calibration for fit in run.trains]
         if any(c is None for c in calibrations):
             continue
         calibration = np.mean(np.stack(calibrations), axis=0)
-        result[kind] = conformal_interval(
+        interval = conformal_interval(
             train[-len(calibration) :],
             calibration,
             run.predictions,
@@ -240,6 +248,7 @@ def model_intervals(
             method,
             actual=comparison.actual,
         )
+        result[kind] = replace(interval, held_out=held_out)
     return result
 
 

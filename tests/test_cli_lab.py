@@ -71,6 +71,7 @@ def test_compare_with_intervals_horizon_and_backtest(tmp_path, capsys):
     assert interval["method"] == "coordinate"
     # The validation tail: round(0.1 * (505 - 20) windows) = round(48.5) = 48.
     assert interval["calibration_rows"] == 48
+    assert interval["calibration_held_out"] is False  # no --early-stopping
     for entry in (result["models"]["gru"], *result["baseline"].values()):
         assert len(entry["horizon_errors"]) == 10
     frame = pd.read_csv(csv, index_col="Date")

@@ -211,6 +211,7 @@ def test_model_intervals_use_the_calibration_tail(line_comparison):
     interval = model_intervals(line_comparison, 0.6)["gru"]
     assert interval.half_width.tolist() == [3.0]
     assert interval.coverage == 0.5  # test misses 0..7: 0, 1, 2, 3 are inside
+    assert interval.held_out is False  # no early stopping: the fit saw the tail
     frame = predictions_with_bounds(line_comparison, {"gru": interval})
     assert list(frame.columns[:4]) == ["real", "GRU", "GRU low", "GRU high"]
     assert (frame["GRU high"] - frame["GRU"]).tolist() == [3.0] * 8
