@@ -591,8 +591,9 @@ def _fold_entry(
     keys = [k for k in metrics.METRIC_NAMES if k in table.columns]
     models = {}
     for _, row in table.iterrows():
+        values = {k: float(row[k]) for k in keys}
         models[row["kind"]] = {
-            k: float(row[k]) if pd.notna(row[k]) else None for k in keys
+            k: v if math.isfinite(v) else None for k, v in values.items()
         }
     return {
         "train_end": _label(fold.train_index[-1]),
@@ -621,7 +622,7 @@ def assemble_backtest(
         seeds of each seed's score, as the metrics table) and the baselines
         (persistence and a linear autoregression refitted on the fold's training
         rows; constant velocity for tracks), keyed by kind id; values are plain
-        JSON (``None`` for a missing MAPE).
+        JSON (``None`` for a missing MAPE or a diverged network's error).
     """
     offset = len(comparison.split.train)
     fits_of: dict[int, list[FitResult]] = {id(fold): [] for fold in plan.folds}
