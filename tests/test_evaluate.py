@@ -282,3 +282,29 @@ def test_lab_settings_are_checked_by_value(settings, match):
     with pytest.raises(ValueError, match=match):
         check_lab_settings(10, **settings)
     check_lab_settings(10, coverage=0.9, horizon=10, folds=5, refit=True)
+
+
+# ------------------------------------------------ a real fit (TensorFlow)
+
+
+@pytest.mark.parametrize("target", ["level", "diff"])
+def test_a_fit_forecasts_its_calibration_tail(price_frame, tiny_config, target):
+    from dataclasses import replace
+
+    from forecasting.jobs import ApplyJob, FitJob
+    from forecasting.windows import prepare_windows, split_series
+
+    config = replace(tiny_config, target=target)
+    split = split_series(price_frame, config.columns, config.split)
+    windows = prepare_windows(split, config.window, config.scale_range, target)
+    fit = FitJob("gru", 1, config, split).run(lambda payload: None)
+    n_cal = round(0.1 * len(windows.x_train))  # the validation tail's size
+    assert fit.calibration.shape == (n_cal, 1)
+    # The same model, loaded from its file, on the last n_cal training windows.
+    job = ApplyJob(
+        "gru", 1, fit.model_file, windows.x_train[-n_cal:], windows.x_train[0]
+    )
+    outputs, _ = job.run(lambda payload: None)
+    previous = split.train[-n_cal - 1 : -1]  # the level before each tail row
+    expected = windows.one_step_levels(outputs, previous)
+    np.testing.assert_allclose(fit.calibration, expected, rtol=1e-5)
