@@ -88,6 +88,12 @@ class FitResult:
         epochs_run: Epochs actually run.
         best_epoch: Epoch (from 1) whose weights were kept.
         model_file: The trained model as the bytes of a ``.keras`` file.
+        calibration: One-step level forecasts ``(n_cal, features)`` of the last
+            ``n_cal`` training windows, whose targets are the last ``n_cal``
+            training rows: the calibration tail of split-conformal intervals
+            (:mod:`forecasting.evaluate`). It is the validation tail of early
+            stopping (``train.validation_fraction`` of the windows), held out of
+            the weight updates only when early stopping is on.
     """
 
     kind: str
@@ -100,6 +106,12 @@ class FitResult:
     epochs_run: int
     best_epoch: int
     model_file: bytes = field(repr=False, default=b"")
+    calibration: np.ndarray | None = field(repr=False, default=None)
+
+
+def calibration_size(n_windows: int, fraction: float) -> int:
+    """Windows in the calibration tail: as many as early stopping holds out."""
+    return min(n_windows, max(1, int(round(n_windows * fraction))))
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,11 @@ class FitJob:
         )
         scaled = predict_one_step(trained.model, windows.x_test)
         previous = previous_levels(split.train, split.test)
+        n_cal = calibration_size(len(windows.x_train), train.validation_fraction)
+        calibration = windows.one_step_levels(
+            predict_one_step(trained.model, windows.x_train[-n_cal:]),
+            split.train[-n_cal - 1 : -1],
+        )
         rollout = None
         if self.rollout_steps > 0:
             start = windows.start_window(split.train)
@@ -169,6 +186,7 @@ class FitJob:
             epochs_run=trained.epochs_run,
             best_epoch=trained.best_epoch,
             model_file=model_to_bytes(trained.model),
+            calibration=calibration,
         )
 
 
