@@ -4,6 +4,7 @@ Tests whose names contain ``keras`` build tiny seeded Keras models (and the AppT
 trains one); the others are plain numpy.
 """
 
+import base64
 import pickle
 
 import numpy as np
@@ -300,3 +301,67 @@ def test_keras_model_of_another_kind_is_refused():
     model = keras_model("lstm", features=1)
     with pytest.raises(ValueError, match="recurrent layers must be GRU, got LSTM"):
         run_job(model, "gru", np.zeros((9, 1), dtype=np.float32))
+
+
+# The Learn page -------------------------------------------------------------------
+
+
+def spec_array(value) -> np.ndarray:
+    """An array from Plotly's JSON (a list, or base64 with dtype and shape)."""
+    if not isinstance(value, dict):
+        return np.asarray(value)
+    data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    shape = [int(n) for n in str(value.get("shape", len(data))).split(",")]
+    return data.reshape(shape)
+
+
+def test_keras_learn_page_shows_inside_the_cell_of_the_last_price_run():
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    at.switch_page("pages/learn.py").run()
+    assert any("look inside your own model" in i.value for i in at.info)
+
+    at.switch_page("pages/price.py").run()
+    at.slider(key="price_years").set_value((2020, 2020))
+    at.multiselect(key="price_models").set_value(["lstm", "gru"])
+    settings = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64, "seed": 1301}
+    for name, value in settings.items():
+        at.get_by_key(f"price_{name}").set_value(value)
+    at.form_submit_button[0].click()
+    at.run(timeout=240)
+    assert not at.exception, [e.message for e in at.exception]
+
+    at.switch_page("pages/learn.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    runs = at.session_state["_runs"]["price"]
+    comparison = next(reversed(runs.values())).comparison
+    windows = comparison.windows
+    n_train = len(windows.x_train)
+    slider = at.slider(key="learn_cell_window")
+    assert (slider.value, slider.max) == (n_train, n_train + len(windows.x_test))
+    assert any(f"Window {n_train} of" in c.value for c in at.caption)
+    charts = len(at.get("plotly_chart"))
+
+    at.radio(key="learn_cell_kind").set_value("gru")
+    at.toggle(key="learn_cell_show").set_value(True).run(timeout=240)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == charts + 1
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    names = [trace.get("name") for trace in spec["data"]]
+    gru = ["hidden state h", "update gate z", "reset gate r", "candidate h̃"]
+    assert names == [*comparison.split.columns, *gru]
+    assert spec_array(spec["data"][1]["z"]).shape == (4, 5)  # units x steps
+    assert any("agree on every hidden state" in c.value for c in at.caption)
+
+    at.slider(key="learn_cell_window").set_value(1).run(timeout=240)  # follows
+    assert not at.error, [e.value for e in at.error]
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    np.testing.assert_allclose(
+        spec_array(spec["data"][0]["y"]), windows.x_train[0][:, 0]
+    )

@@ -56,6 +56,9 @@ def show(runs: Mapping[str, state.RunRecord]) -> None:
     if not shown:
         return
     fit = comparison.runs[kind].train
+    if not fit.model_file:
+        st.info("This run kept no trained model to look into; train it again.")
+        return
     try:
         trace = runner.inside_cell(kind, fit.model_file, window, layer)
     except (DataError, ValueError, JobFailed) as err:
