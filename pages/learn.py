@@ -1,8 +1,9 @@
 """Learn: what SimpleRNN, LSTM and GRU compute, their size, and how to read results.
 
-This page never imports TensorFlow unless the student presses "Check with Keras".
-Numbers from the student's own last runs (kept in the session) are used as
-examples when there are any.
+This page never imports TensorFlow (the server never does): "Check with Keras" and
+"Inside the cell" run their Keras work as jobs on the workers. Numbers from the
+student's own last runs (kept in the session) are used as examples when there are
+any.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from forecasting import charts
 from forecasting.compare import BASELINE_LABELS, rollout_error
 from forecasting.config import MODEL_KINDS, MODEL_LABELS
 from forecasting.models import parameter_count
-from ui import nav, runner, state
+from ui import inside, nav, runner, state
 from ui.results import BEST_STYLE
 
 nav.require_app("learn")
@@ -259,3 +260,43 @@ else:
         pd.DataFrame(rows).set_index("model").style.format("{:,.2f}"),
         width="stretch",
     )
+
+# Inside the cell ---------------------------------------------------------------------
+st.header("Inside the cell: your model reads one window", divider="gray")
+st.markdown(
+    "Pick one window of your own series and watch the network you trained read it, "
+    "one step at a time from left to right. The top chart is the input as the "
+    "network sees it (scaled to the training range; the changes if the models "
+    "learn the change). Below it, each heat map has **one row per unit and one "
+    "column per step**: the colour is that unit's value just after reading that "
+    "step.\n\n"
+    "- **Hidden state h** (blue below 0, red above, -1..1): the memory handed to "
+    "the next step. Its last column is all the dense layer sees to make the "
+    "forecast.\n"
+    "- **Gates** (dark = 0, closed; yellow = 1, open). LSTM: a *forget gate* near "
+    "1 keeps the cell state, an *input gate* near 1 writes the candidate into it, "
+    "an *output gate* near 1 shows it in h. GRU: an *update gate* near 1 keeps the "
+    "old memory, near 0 takes the candidate; a *reset gate* near 0 lets the "
+    "candidate ignore the old memory.\n\n"
+    "Look for rows that follow the input (units that track the level), rows that "
+    "hardly change (a slow memory, or a unit the model does not use), and whether "
+    "anything from the start of the window still shows in the last column."
+)
+st.caption(
+    "A worker rebuilds your trained layer in Keras so that it returns h after "
+    "every step (return_sequences=True), and computes the equations above in "
+    "numpy from the same weights to get the gates, which Keras does not return. "
+    "The page checks that both give the same h."
+)
+cell_runs = {
+    page: record
+    for page, record in (("price", price_run), ("tracking", track_run))
+    if record is not None
+}
+if not cell_runs:
+    st.info(
+        "Train on the **Price forecasting** or **Tracking forecasting** page, then "
+        "come back to look inside your own model."
+    )
+else:
+    inside.show(cell_runs)

@@ -37,6 +37,7 @@ from forecasting.budget import (
     check_rollout,
     describe_seconds,
 )
+from forecasting.cell import CellJob, CellTrace
 from forecasting.compare import (
     Comparison,
     Plan,
@@ -454,6 +455,25 @@ def check_with_keras(
     """
     job = SummaryJob(tuple(kinds), window, n_features, units, layers)
     return run_small(job, "Building the models in Keras on a worker…")
+
+
+def inside_cell(
+    kind: str, model_file: bytes, window: np.ndarray, layer: int = 0
+) -> CellTrace:
+    """Run one window through a trained model's recurrent layer on a worker.
+
+    Args:
+        kind: The model's kind, e.g. ``"lstm"``.
+        model_file: The trained model's ``.keras`` bytes.
+        window: One scaled input window ``(steps, features)``.
+        layer: Which recurrent layer (0 = the one that reads the input).
+
+    Returns:
+        The layer's hidden states and gates at every step
+        (:class:`forecasting.cell.CellTrace`).
+    """
+    job = CellJob(kind, model_file, np.asarray(window), layer)
+    return run_small(job, "Running the window through the cell on a worker…")
 
 
 def transfer(comparison: Comparison, frame: pd.DataFrame) -> Transfer:
