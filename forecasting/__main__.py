@@ -64,7 +64,19 @@ class _Parser(argparse.ArgumentParser):
 def _default(name: str) -> str:
     """A setting's default as the help shows it in brackets, e.g. ``"0.001"``."""
     value = DEFAULT_SETTINGS[name]
-    return " ".join(value) if isinstance(value, list) else f"{value:g}"
+    if isinstance(value, list):
+        return " ".join(value)
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def _option(
+    group: argparse._ArgumentGroup, flag: str, name: str, kind: type, text: str
+) -> None:
+    """An option for the setting ``name``, its default in the help."""
+    metavar = flag.removeprefix("--").replace("-", "_").upper()
+    group.add_argument(
+        flag, dest=name, type=kind, metavar=metavar, help=f"{text} ({_default(name)})"
+    )
 
 
 def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -79,23 +91,20 @@ def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
         help="start from a tutorial experiment (see 'presets'); flags override it",
     )
     group = parser.add_argument_group("model and training")
-    default = _default
-    group.add_argument(
-        "--window", type=int, help=f"past steps per window ({default('window')})"
-    )
+    _option(group, "--window", "window", int, "past steps per window")
     group.add_argument(
         "--scale-range",
         type=float,
         nargs=2,
         metavar=("LOW", "HIGH"),
         help="MinMax scaler range, fitted on the training rows only "
-        f"({default('scale_low')} {default('scale_high')})",
+        f"({_default('scale_low')} {_default('scale_high')})",
     )
     group.add_argument(
         "--target",
         choices=TARGETS,
         help="model the level (as the tutorials) or the step-to-step change "
-        f"({DEFAULT_SETTINGS['target']})",
+        f"({_default('target')})",
     )
     models = TRACKS_DEFAULT.models if command == "tracks" else MODEL_KINDS
     group.add_argument(
@@ -104,36 +113,20 @@ def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="KIND",
         help=f"any of {', '.join(MODEL_KINDS)} ({' '.join(models)})",
     )
-    group.add_argument(
-        "--units", type=int, help=f"units per layer ({default('units')})"
-    )
-    group.add_argument(
-        "--layers", type=int, help=f"stacked layers ({default('layers')})"
-    )
-    group.add_argument(
-        "--dropout", type=float, help=f"dropout after each layer ({default('dropout')})"
-    )
-    group.add_argument(
-        "--optimizer",
-        help=f"one of {', '.join(OPTIMIZERS)} ({DEFAULT_SETTINGS['optimizer']})",
-    )
-    group.add_argument(
-        "--lr",
-        dest="learning_rate",
-        metavar="LR",
-        type=float,
-        help=f"learning rate ({default('learning_rate')})",
-    )
-    group.add_argument("--epochs", type=int, help=f"epochs ({default('epochs')})")
-    group.add_argument(
-        "--batch-size", type=int, help=f"batch size ({default('batch_size')})"
-    )
-    group.add_argument("--seed", type=int, help=f"random seed ({default('seed')})")
-    group.add_argument(
+    _option(group, "--units", "units", int, "units per layer")
+    _option(group, "--layers", "layers", int, "stacked layers")
+    _option(group, "--dropout", "dropout", float, "dropout after each layer")
+    _option(group, "--optimizer", "optimizer", str, f"one of {', '.join(OPTIMIZERS)}")
+    _option(group, "--lr", "learning_rate", float, "learning rate")
+    _option(group, "--epochs", "epochs", int, "epochs")
+    _option(group, "--batch-size", "batch_size", int, "batch size")
+    _option(group, "--seed", "seed", int, "random seed")
+    _option(
+        group,
         "--seeds",
-        type=int,
-        help="train each model with N seeds (seed, seed+1, ...): mean and std "
-        f"({default('seeds')})",
+        "seeds",
+        int,
+        "train each model with N seeds (seed, seed+1, ...): mean and std",
     )
     group.add_argument(
         "--early-stopping",
