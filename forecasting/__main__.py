@@ -44,7 +44,7 @@ from forecasting.data import (
 )
 from forecasting.engine import ENGINES, EngineSettings, JobFailed, get_engine
 from forecasting.presets import PRESETS, Preset, get_preset
-from forecasting.settings import DEFAULT_SETTINGS, config_from_settings
+from forecasting.settings import DEFAULT_SETTINGS, SETTING_NAMES, config_from_settings
 
 if TYPE_CHECKING:
     from forecasting.compare import Comparison, Transfer
@@ -263,31 +263,11 @@ def _pick(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
 
 
-_FLAG_SETTINGS = (
-    "window",
-    "target",
-    "models",
-    "units",
-    "layers",
-    "dropout",
-    "optimizer",
-    "learning_rate",
-    "epochs",
-    "batch_size",
-    "seed",
-    "seeds",
-    "early_stopping",
-    "jit_compile",
-    "train_fraction",
-    "test_end_year",
-    "train_rows",
-    "test_rows",
-)
-"""Options whose ``dest`` is a setting's name (the rest are translated below)."""
-
-
 def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given on the command line (options left out are not set).
+
+    An option whose ``dest`` is a setting's name sets that setting; the scale
+    range, the training years and the split's method are translated here.
 
     Args:
         args: Parsed arguments; ``None`` means "not given".
@@ -297,7 +277,7 @@ def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     """
     settings = {
         name: getattr(args, name)
-        for name in _FLAG_SETTINGS
+        for name in SETTING_NAMES
         if getattr(args, name, None) is not None
     }
     if args.scale_range is not None:
