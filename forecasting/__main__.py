@@ -27,10 +27,8 @@ from forecasting.config import (
     MODEL_LABELS,
     OPTIMIZERS,
     TARGETS,
+    TRACKS_DEFAULT,
     ExperimentConfig,
-    ModelConfig,
-    SplitConfig,
-    TrainConfig,
 )
 from forecasting.data import (
     PRICE_SAMPLES,
@@ -47,17 +45,13 @@ from forecasting.data import (
 )
 from forecasting.engine import ENGINES, EngineSettings, JobFailed, get_engine
 from forecasting.presets import PRESETS, Preset, get_preset
+from forecasting.settings import DEFAULT_SETTINGS, SETTING_NAMES, config_from_settings
 
 if TYPE_CHECKING:
     from forecasting.compare import Comparison, Transfer
     from forecasting.engine import Engine
 
 EXIT_USAGE = 2
-
-TRACKS_DEFAULT = ExperimentConfig(
-    columns=("X", "Y"), split=SplitConfig.by_rows(2000, 1000), models=("gru",)
-)
-"""Settings of ``tracks`` without a preset: the fly tutorial's."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,42 +62,72 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _default(name: str) -> str:
+    """A setting's default as the help shows it in brackets, e.g. ``"0.001"``."""
+    value = DEFAULT_SETTINGS[name]
+    if isinstance(value, list):
+        return " ".join(value)
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def _option(
+    group: argparse._ArgumentGroup, flag: str, name: str, kind: type, text: str
+) -> None:
+    """An option for the setting ``name``, its default in the help."""
+    metavar = flag.removeprefix("--").replace("-", "_").upper()
+    group.add_argument(
+        flag, dest=name, type=kind, metavar=metavar, help=f"{text} ({_default(name)})"
+    )
+
+
 def _add_common_options(parser: argparse.ArgumentParser, command: str) -> None:
-    """Model, training and output options; ``None`` means "preset or default"."""
+    """Model, training and output options; ``None`` means "preset or default".
+
+    The ``dest`` of each option is its setting's name (see
+    :mod:`forecasting.settings`); the defaults in the help are the config's.
+    """
     parser.add_argument(
         "--preset",
         choices=[p.name for p in PRESETS.values() if p.command == command],
         help="start from a tutorial experiment (see 'presets'); flags override it",
     )
     group = parser.add_argument_group("model and training")
-    group.add_argument("--window", type=int, help="past steps per window (60)")
+    _option(group, "--window", "window", int, "past steps per window")
     group.add_argument(
         "--scale-range",
         type=float,
         nargs=2,
         metavar=("LOW", "HIGH"),
-        help="MinMax scaler range, fitted on the training rows only (0 1)",
+        help="MinMax scaler range, fitted on the training rows only "
+        f"({_default('scale_low')} {_default('scale_high')})",
     )
     group.add_argument(
         "--target",
         choices=TARGETS,
-        help="model the level (as the tutorials) or the step-to-step change (level)",
+        help="model the level (as the tutorials) or the step-to-step change "
+        f"({_default('target')})",
     )
+    models = TRACKS_DEFAULT.models if command == "tracks" else MODEL_KINDS
     group.add_argument(
-        "--models", nargs="+", metavar="KIND", help=f"any of {', '.join(MODEL_KINDS)}"
+        "--models",
+        nargs="+",
+        metavar="KIND",
+        help=f"any of {', '.join(MODEL_KINDS)} ({' '.join(models)})",
     )
-    group.add_argument("--units", type=int, help="units per layer (125)")
-    group.add_argument("--layers", type=int, help="stacked layers (1)")
-    group.add_argument("--dropout", type=float, help="dropout after each layer (0)")
-    group.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)} (rmsprop)")
-    group.add_argument("--lr", type=float, help="learning rate (0.001)")
-    group.add_argument("--epochs", type=int, help="epochs (50)")
-    group.add_argument("--batch-size", type=int, help="batch size (32)")
-    group.add_argument("--seed", type=int, help="random seed (455)")
-    group.add_argument(
+    _option(group, "--units", "units", int, "units per layer")
+    _option(group, "--layers", "layers", int, "stacked layers")
+    _option(group, "--dropout", "dropout", float, "dropout after each layer")
+    _option(group, "--optimizer", "optimizer", str, f"one of {', '.join(OPTIMIZERS)}")
+    _option(group, "--lr", "learning_rate", float, "learning rate")
+    _option(group, "--epochs", "epochs", int, "epochs")
+    _option(group, "--batch-size", "batch_size", int, "batch size")
+    _option(group, "--seed", "seed", int, "random seed")
+    _option(
+        group,
         "--seeds",
-        type=int,
-        help="train each model with N seeds (seed, seed+1, ...): mean and std (1)",
+        "seeds",
+        int,
+        "train each model with N seeds (seed, seed+1, ...): mean and std",
     )
     group.add_argument(
         "--early-stopping",
@@ -146,11 +170,17 @@ def _add_track_options(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument("--sample", choices=TRACKING_SAMPLES, help="a bundled sample")
     parser.add_argument("--id-column", help="the ID column, if not found by its name")
+    split = TRACKS_DEFAULT.split
     parser.add_argument(
-        "--features", nargs="+", metavar="NAME", help="coordinate columns (X Y)"
+        "--features",
+        nargs="+",
+        metavar="NAME",
+        help=f"coordinate columns ({' '.join(TRACKS_DEFAULT.columns)})",
     )
-    parser.add_argument("--train-rows", type=int, help="training rows (2000)")
-    parser.add_argument("--test-rows", type=int, help="test rows (1000)")
+    parser.add_argument(
+        "--train-rows", type=int, help=f"training rows ({split.train_rows})"
+    )
+    parser.add_argument("--test-rows", type=int, help=f"test rows ({split.test_rows})")
 
 
 def _add_lab_options(parser: argparse.ArgumentParser) -> None:
@@ -221,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         nargs=2,
         metavar=("START", "END"),
-        help="train on these years, inclusive (2016 2020)",
+        help="train on these years, inclusive "
+        f"({_default('train_start_year')} {_default('train_end_year')})",
     )
     split.add_argument("--train-fraction", type=float, help="train on the first share")
     compare.add_argument("--test-end-year", type=int, help="last test year (all)")
@@ -272,6 +303,37 @@ def _pick(value: Any, fallback: Any) -> Any:
     return fallback if value is None else value
 
 
+def flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line (options left out are not set).
+
+    An option whose ``dest`` is a setting's name sets that setting; the scale
+    range, the training years and the split's method are translated here.
+
+    Args:
+        args: Parsed arguments; ``None`` means "not given".
+
+    Returns:
+        Setting name -> value, for :func:`forecasting.settings.config_from_settings`.
+    """
+    settings = {
+        name: getattr(args, name)
+        for name in SETTING_NAMES
+        if getattr(args, name, None) is not None
+    }
+    if args.scale_range is not None:
+        settings["scale_low"], settings["scale_high"] = args.scale_range
+    if args.command != "compare":
+        settings["split_method"] = "rows"
+    elif args.train_fraction is not None:
+        settings["split_method"] = "fraction"
+    elif args.train_years is not None or args.test_end_year is not None:
+        settings["split_method"] = "years"
+        if args.train_years is not None:
+            start, end = args.train_years
+            settings["train_start_year"], settings["train_end_year"] = start, end
+    return settings
+
+
 def resolve_config(
     args: argparse.Namespace, base: ExperimentConfig, columns: Sequence[str]
 ) -> ExperimentConfig:
@@ -288,47 +350,7 @@ def resolve_config(
     Raises:
         ValueError: If a value is invalid (the message names it).
     """
-    split = base.split
-    if args.command == "compare":
-        if args.train_fraction is not None:
-            split = SplitConfig.by_fraction(args.train_fraction)
-        elif args.train_years is not None or args.test_end_year is not None:
-            start, end = args.train_years or (
-                base.split.train_start_year,
-                base.split.train_end_year,
-            )
-            split = SplitConfig.by_years(start, end, args.test_end_year)
-    else:
-        split = SplitConfig.by_rows(
-            _pick(args.train_rows, base.split.train_rows),
-            _pick(args.test_rows, base.split.test_rows),
-        )
-    model, train = base.model, base.train
-    return ExperimentConfig(
-        columns=tuple(columns),
-        split=split,
-        window=_pick(args.window, base.window),
-        scale_range=tuple(_pick(args.scale_range, base.scale_range)),
-        models=tuple(_pick(args.models, base.models)),
-        model=ModelConfig(
-            units=_pick(args.units, model.units),
-            layers=_pick(args.layers, model.layers),
-            dropout=_pick(args.dropout, model.dropout),
-        ),
-        train=TrainConfig(
-            optimizer=_pick(args.optimizer, train.optimizer),
-            learning_rate=_pick(args.lr, train.learning_rate),
-            epochs=_pick(args.epochs, train.epochs),
-            batch_size=_pick(args.batch_size, train.batch_size),
-            seed=_pick(args.seed, train.seed),
-            early_stopping=_pick(args.early_stopping, train.early_stopping),
-            jit_compile=_pick(args.jit_compile, train.jit_compile),
-            seeds=_pick(args.seeds, train.seeds),
-            patience=train.patience,
-            validation_fraction=train.validation_fraction,
-        ),
-        target=_pick(args.target, base.target),
-    )
+    return config_from_settings({**flag_settings(args), "columns": list(columns)}, base)
 
 
 def _progress(kind: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
@@ -684,7 +706,7 @@ def _load_tracks(args: argparse.Namespace, sample: str | None) -> TrackingData:
     return read_tracking_csv(
         args.csv or sample_path(sample),  # type: ignore[arg-type]
         id_column=args.id_column,
-        features=args.features or ("X", "Y"),
+        features=args.features or TRACKS_DEFAULT.columns,
         name=None if args.csv else sample,
     )
 

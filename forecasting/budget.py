@@ -157,14 +157,15 @@ def _with(config: ExperimentConfig, name: str, value: int) -> ExperimentConfig:
 
 
 def _combined_advice(config: ExperimentConfig, n_windows: int, budget: float) -> str:
-    """No one setting is enough: one seed, at most 125 units, then the epochs."""
+    """No one setting is enough: one seed, at most the tutorial's units, then epochs."""
     changes, trial = [], config
+    units = ModelConfig().units
     if trial.train.seeds > 1:
         trial = _with(trial, "seeds", 1)
         changes.append("the seeds to 1")
-    if trial.model.units > 125:
-        trial = _with(trial, "units", 125)
-        changes.append("the units to 125")
+    if trial.model.units > units:
+        trial = _with(trial, "units", units)
+        changes.append(f"the units to {units}")
     epochs = _largest_fitting(trial, n_windows, budget, "epochs")
     if epochs is None:
         return "train fewer models, or use a shorter window or fewer training rows"

@@ -21,6 +21,9 @@ MODEL_LABELS: dict[str, str] = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "Sim
 OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "sgd")
 """Optimizer names accepted by :class:`TrainConfig`."""
 
+OPTIMIZER_LABELS: dict[str, str] = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
+"""Display names of the optimizers."""
+
 SPLIT_METHODS: tuple[str, ...] = ("years", "fraction", "rows")
 """How a series is cut into a training and a test period."""
 
@@ -274,6 +277,45 @@ class ExperimentConfig:
         object.__setattr__(self, "models", tuple(self.models))
         _check_choice("target", self.target, TARGETS)
 
+    def describe(self) -> str:
+        """The settings in one line, for headings, captions and the preset list.
+
+        Example: ``"High · train 2016-2020, test 2021 onward · window 60 · LSTM, GRU
+        · 125 units · 50 epochs · RMSprop lr 0.001 · batch 32 · seed 455"``;
+        settings at their defaults that the tutorials rarely change (dropout,
+        early stopping, one seed, the level target, the 0..1 scale, XLA on) are
+        left out.
+        """
+        model, train = self.model, self.train
+        size = f"{model.units} units" + (
+            f" × {model.layers} layers" if model.layers > 1 else ""
+        )
+        parts = [
+            ", ".join(self.columns),
+            self.split.describe(),
+            f"window {self.window}",
+            ", ".join(MODEL_LABELS[k] for k in self.models),
+            size,
+            f"{train.epochs} epochs",
+            f"{OPTIMIZER_LABELS[train.optimizer]} lr {train.learning_rate:g}",
+            f"batch {train.batch_size}",
+            f"seed {train.seed}",
+        ]
+        if model.dropout:
+            parts.append(f"dropout {model.dropout:g}")
+        if train.early_stopping:
+            parts.append(f"early stopping (patience {train.patience})")
+        if train.seeds > 1:
+            parts.append(f"{train.seeds} seeds")
+        if self.target == "diff":
+            parts.append("learns differences")
+        if self.scale_range != (0.0, 1.0):
+            low, high = self.scale_range
+            parts.append(f"scaled to {low:g}..{high:g}")
+        if not train.jit_compile:
+            parts.append("XLA off")
+        return " · ".join(parts)
+
     def _range_pair(self) -> tuple[float, float]:
         try:
             low, high = (float(v) for v in self.scale_range)
@@ -284,3 +326,10 @@ class ExperimentConfig:
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"scale_range must be finite, got {self.scale_range!r}")
         return low, high
+
+
+TRACKS_DEFAULT = ExperimentConfig(
+    columns=("X", "Y"), split=SplitConfig(method="rows"), models=("gru",)
+)
+"""The tracking defaults (the fly tutorial's): X/Y, train 2000 rows, test the next
+1000, one GRU; everything else as :class:`ExperimentConfig`."""

@@ -3,14 +3,22 @@
 Each preset fills every setting of a comparison: data, split, window, scaling,
 architecture and training. The dashboard offers them in a select box ("Start from
 a tutorial experiment"); the command line takes ``--preset NAME``, and explicit
-flags override single values.
+flags override single values. A preset states only what its tutorial changed:
+everything else is the tutorial default of :mod:`forecasting.config` (the first
+preset is those defaults with LSTM and GRU).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.config import (
+    TRACKS_DEFAULT,
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -42,30 +50,17 @@ class Preset:
     reported: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """Return the settings as one readable line."""
-        c = self.config
-        kinds = ", ".join(c.models)
-        parts = [
-            f"{self.sample} {'/'.join(c.columns)}",
-            c.split.describe(),
-            f"window {c.window}",
-        ]
-        if c.target != "level":
-            parts.append(f"target {c.target} (the step-to-step change)")
-        parts.append(f"{c.model.layers} x {c.model.units} units ({kinds})")
-        if c.model.dropout:
-            parts.append(f"dropout {c.model.dropout}")
-        parts.append(
-            f"{c.train.optimizer}, {c.train.epochs} epochs, "
-            f"batch {c.train.batch_size}, seed {c.train.seed}"
-        )
-        if c.scale_range != (0.0, 1.0):
-            parts.append(f"scaled to {c.scale_range[0]:g}..{c.scale_range[1]:g}")
+        """Return the sample and the settings as one readable line.
+
+        The settings part is :meth:`ExperimentConfig.describe`, e.g.
+        ``"mastercard: High · train 2016-2020, test 2021 onward · window 60 · ..."``.
+        """
+        parts = [f"{self.sample}: {self.config.describe()}"]
         if self.rollout:
             parts.append(f"free run {self.rollout} steps")
         if self.transfer_to:
             parts.append(f"then applied to {self.transfer_to}")
-        return "; ".join(parts)
+        return " · ".join(parts)
 
 
 PRESETS: dict[str, Preset] = {
@@ -76,16 +71,7 @@ PRESETS: dict[str, Preset] = {
             title="MasterCard: LSTM vs GRU (daily High, 2016-2020 -> 2021)",
             command="compare",
             sample="mastercard",
-            config=ExperimentConfig(
-                columns=("High",),
-                split=SplitConfig.by_years(2016, 2020),
-                window=60,
-                models=("lstm", "gru"),
-                model=ModelConfig(units=125, layers=1),
-                train=TrainConfig(
-                    optimizer="rmsprop", epochs=50, batch_size=32, seed=455
-                ),
-            ),
+            config=ExperimentConfig(models=("lstm", "gru")),
             story=(
                 "Train one layer of 125 LSTM or GRU units on five years of "
                 "MasterCard's daily High and predict each day of 2021 from the 60 "
@@ -99,14 +85,7 @@ PRESETS: dict[str, Preset] = {
             command="tracks",
             sample="fly",
             individual="Fly_1",
-            config=ExperimentConfig(
-                columns=("X", "Y"),
-                split=SplitConfig.by_rows(2000, 1000),
-                window=60,
-                models=("gru",),
-                model=ModelConfig(units=125),
-                train=TrainConfig(optimizer="rmsprop", epochs=50, batch_size=32),
-            ),
+            config=TRACKS_DEFAULT,
             story=(
                 "Learn one fly's X/Y path from its first 2000 frames, predict the next "
                 "1000 one step at a time and also freely for 1000 steps from the last "
@@ -122,11 +101,9 @@ PRESETS: dict[str, Preset] = {
             sample="mastercard",
             config=ExperimentConfig(
                 columns=("Open",),
-                split=SplitConfig.by_years(2016, 2020),
-                window=60,
                 models=("lstm",),
                 model=ModelConfig(units=50, layers=4, dropout=0.2),
-                train=TrainConfig(optimizer="adam", epochs=100, batch_size=32),
+                train=TrainConfig(optimizer="adam", epochs=100),
             ),
             story=(
                 "The classic course experiment on daily stock prices: four "
@@ -141,12 +118,11 @@ PRESETS: dict[str, Preset] = {
             sample="mastercard",
             config=ExperimentConfig(
                 columns=("Open",),
-                split=SplitConfig.by_years(2016, 2020),
                 window=50,
                 scale_range=(-1.0, 1.0),
                 models=("simple_rnn",),
                 model=ModelConfig(units=50, layers=4, dropout=0.2),
-                train=TrainConfig(optimizer="adam", epochs=50, batch_size=32),
+                train=TrainConfig(optimizer="adam"),
             ),
             story=(
                 "Four stacked SimpleRNN layers of 50 units with dropout 0.2 and "
@@ -164,7 +140,7 @@ PRESETS: dict[str, Preset] = {
                 window=100,
                 models=("simple_rnn",),
                 model=ModelConfig(units=20, layers=3),
-                train=TrainConfig(optimizer="adam", epochs=50, batch_size=32),
+                train=TrainConfig(optimizer="adam"),
             ),
             story=(
                 "The Netflix experiment: three SimpleRNN layers of 20 units with Adam, "

@@ -14,7 +14,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.compare import BASELINE_LABELS, rollout_error
-from forecasting.config import MODEL_KINDS, MODEL_LABELS
+from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
 from forecasting.models import parameter_count
 from ui import inside, nav, runner, state
 from ui.results import BEST_STYLE
@@ -89,7 +89,14 @@ with gru:
 
 # Parameter counts -----------------------------------------------------------------
 st.header("How many weights does each model learn?", divider="gray")
-state.restore({"learn_units": 125, "learn_features": 1, "learn_layers": 1})
+TUTORIAL = ExperimentConfig()
+state.restore(
+    {
+        "learn_units": TUTORIAL.model.units,
+        "learn_features": 1,
+        "learn_layers": TUTORIAL.model.layers,
+    }
+)
 a, b, c = st.columns(3)
 units = int(
     a.number_input("Units", min_value=1, max_value=1024, step=1, key="learn_units")
@@ -139,7 +146,9 @@ if st.button(
     help="Builds the three models in Keras (this loads TensorFlow if it is not "
     "loaded yet) and shows model.summary().",
 ):
-    checked = runner.check_with_keras(MODEL_KINDS, 60, features, units, layers)
+    checked = runner.check_with_keras(
+        MODEL_KINDS, TUTORIAL.window, features, units, layers
+    )
     for kind, (keras_count, text) in checked.items():
         ours = counts[MODEL_LABELS[kind]]
         mark = "✅ same as above" if keras_count == ours else f"❌ we counted {ours:,}"

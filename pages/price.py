@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig, SplitConfig
+from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData, series_frame
 from forecasting.presets import Preset
 from forecasting.windows import Split, split_series
@@ -37,8 +37,17 @@ if data is not None:
     sources.price_preview(data)
 
 
-def split_controls(data: PriceData) -> SplitConfig | None:
-    """Draw the target and period widgets; return the split (or ``None``)."""
+SPLIT_KEYS = [
+    "price_columns",
+    "price_method",
+    "price_years",
+    "price_test_end",
+    "price_fraction",
+]
+
+
+def keep_split_values(data: PriceData) -> None:
+    """Start new data from its defaults; keep stored values inside its range."""
     first, last = data.years
     default_years = (max(first, last - 5), max(first, last - 1))
     if st.session_state.get("price_data_key") != data.fingerprint():
@@ -58,7 +67,7 @@ def split_controls(data: PriceData) -> SplitConfig | None:
             "price_method": SPLIT_METHODS[0],
             "price_years": default_years,
             "price_test_end": UNTIL_END,
-            "price_fraction": 0.8,
+            "price_fraction": SplitConfig().train_fraction,
         }
     )
     state.keep_choices("price_columns", data.columns, [data.default_column()])
@@ -67,10 +76,36 @@ def split_controls(data: PriceData) -> SplitConfig | None:
         years = default_years
     low, high = sorted(min(max(int(y), first), last) for y in years)
     st.session_state["price_years"] = (low, high)
-    one_year = first == last
-    if one_year:
+    if first == last:
         st.session_state["price_method"] = SPLIT_METHODS[1]
 
+
+def years_split(data: PriceData) -> SplitConfig:
+    """Draw the training years and the test's last year; return their split."""
+    first, last = data.years
+    years_col, test_col = st.columns([2, 1])
+    start, end = years_col.slider(
+        "Training years (inclusive)",
+        min_value=first,
+        max_value=last,
+        key="price_years",
+    )
+    test_options = [UNTIL_END, *range(end + 1, last + 1)]
+    state.keep_choice("price_test_end", test_options, UNTIL_END)
+    test_end = test_col.selectbox(
+        "Test until the end of year",
+        test_options,
+        key="price_test_end",
+        help="The test period starts on the first day after the training years.",
+    )
+    return SplitConfig.by_years(
+        start, end, None if test_end == UNTIL_END else int(test_end)
+    )
+
+
+def split_controls(data: PriceData) -> SplitConfig:
+    """Draw the target and period widgets; return the split."""
+    keep_split_values(data)
     target, method_col = st.columns([2, 1])
     target.multiselect(
         "Column(s) to forecast",
@@ -84,29 +119,11 @@ def split_controls(data: PriceData) -> SplitConfig | None:
         SPLIT_METHODS,
         key="price_method",
         horizontal=True,
-        disabled=one_year,
+        disabled=data.years[0] == data.years[1],
         help="The test period always comes after the training period.",
     )
-    split: SplitConfig | None = None
     if method == SPLIT_METHODS[0]:
-        years_col, test_col = st.columns([2, 1])
-        start, end = years_col.slider(
-            "Training years (inclusive)",
-            min_value=first,
-            max_value=last,
-            key="price_years",
-        )
-        test_options = [UNTIL_END, *range(end + 1, last + 1)]
-        state.keep_choice("price_test_end", test_options, UNTIL_END)
-        test_end = test_col.selectbox(
-            "Test until the end of year",
-            test_options,
-            key="price_test_end",
-            help="The test period starts on the first day after the training years.",
-        )
-        split = SplitConfig.by_years(
-            start, end, None if test_end == UNTIL_END else int(test_end)
-        )
+        split = years_split(data)
     else:
         fraction = st.slider(
             "Share of rows used for training",
@@ -116,15 +133,7 @@ def split_controls(data: PriceData) -> SplitConfig | None:
             key="price_fraction",
         )
         split = SplitConfig.by_fraction(float(fraction))
-    state.remember(
-        [
-            "price_columns",
-            "price_method",
-            "price_years",
-            "price_test_end",
-            "price_fraction",
-        ]
-    )
+    state.remember(SPLIT_KEYS)
     return split
 
 
@@ -195,24 +204,13 @@ def preset_values(preset: Preset) -> dict[str, Any]:
     return values
 
 
-def preset_hint(config: ExperimentConfig) -> str:
-    """Estimated training time of a preset's settings."""
-    labels = ", ".join(MODEL_LABELS[k] for k in config.models)
-    return f"{widgets.estimate_text(config.models, n_train, config)} for {labels}"
-
-
-widgets.preset_picker("price", "compare", preset_values, preset_hint)
+widgets.preset_picker("price", "compare", preset_values, lambda _: n_train)
 with st.form("price_form", border=True):
     max_window = len(frame) - 2 if frame is not None else 1000
     choices = widgets.training_controls("price", max_window)
-    if not choices.error:
-        st.caption(
-            ":material/timer: Estimated training time: "
-            f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
-            "2-core CPU like the benchmark machine (the first run after starting "
-            "the app also loads TensorFlow). Results are kept: training the same "
-            "settings again is instant." + runner.budget_note()
-        )
+    if choices.config is not None and not choices.error:
+        caption = widgets.estimate_caption(choices.config, n_train)
+        st.caption(caption + runner.budget_note())
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"
     )
@@ -253,7 +251,7 @@ if submitted:
             meta={
                 "key": key,
                 "data_label": sources.data_label(data.name),
-                "summary": widgets.summary(config),
+                "summary": config.describe(),
                 "extras": {"preset": widgets.matching_preset(config, data.name)},
             },
         )

@@ -13,13 +13,16 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import MODEL_LABELS, ExperimentConfig, SplitConfig
+from forecasting.config import TRACKS_DEFAULT, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData, series_frame
-from forecasting.presets import Preset
+from forecasting.presets import Preset, get_preset
 from forecasting.windows import Split, split_series
 from ui import loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "tracking"
+DEFAULT_SPLIT = TRACKS_DEFAULT.split
+FREE_RUN = get_preset("fly-gru").rollout
+"""The free-run horizon the page starts with: the fly tutorial's."""
 
 nav.require_app("tracking")
 st.title("Tracking forecasting")
@@ -38,9 +41,9 @@ if data is not None:
 
 
 def default_rows(rows: int) -> tuple[int, int]:
-    """Train 2000 and test 1000 rows (the tutorial), or 2/3 and 1/3 if shorter."""
-    train = min(2000, max(10, int(rows * 2 / 3)))
-    return train, max(1, min(1000, rows - train))
+    """The tutorial's training and test rows, or 2/3 and 1/3 if the track is shorter."""
+    train = min(DEFAULT_SPLIT.train_rows, max(10, int(rows * 2 / 3)))
+    return train, max(1, min(DEFAULT_SPLIT.test_rows, rows - train))
 
 
 def individual_controls(data: TrackingData) -> tuple[str, tuple[str, ...], int, int]:
@@ -63,8 +66,8 @@ def individual_controls(data: TrackingData) -> tuple[str, tuple[str, ...], int, 
     state.keep_choice("trk_individual", ids, ids[0])
     state.keep_choices("trk_columns", list(data.features), list(data.features[:2]))
     most = int(counts.max())
-    state.keep_number("trk_train_rows", 10, most, 2000)
-    state.keep_number("trk_test_rows", 1, most, 1000)
+    state.keep_number("trk_train_rows", 10, most, DEFAULT_SPLIT.train_rows)
+    state.keep_number("trk_test_rows", 1, most, DEFAULT_SPLIT.test_rows)
     who, coords, train_col, test_col = st.columns([2, 2, 1, 1])
     individual = who.selectbox(
         "Individual",
@@ -159,8 +162,10 @@ if data is not None:
 # 3 · Models and training -------------------------------------------------------------
 # Numbered 2 when the data did not load and step 2 is not shown.
 st.header(f"{3 if data is not None else 2} · Models and training", divider="gray")
-state.restore({**widgets.defaults("trk", ("gru",)), "trk_rollout": 1000})
-n_train = len(split.train) if split is not None else 2000
+state.restore(
+    {**widgets.defaults("trk", TRACKS_DEFAULT.models), "trk_rollout": FREE_RUN}
+)
+n_train = len(split.train) if split is not None else DEFAULT_SPLIT.train_rows
 
 
 def preset_values(preset: Preset) -> dict[str, Any]:
@@ -182,14 +187,9 @@ def preset_values(preset: Preset) -> dict[str, Any]:
     return values
 
 
-def preset_hint(config: ExperimentConfig) -> str:
-    """Estimated training time of a preset's settings."""
-    labels = ", ".join(MODEL_LABELS[k] for k in config.models)
-    rows = config.split.train_rows
-    return f"{widgets.estimate_text(config.models, rows, config)} for {labels}"
-
-
-widgets.preset_picker("trk", "tracks", preset_values, preset_hint)
+widgets.preset_picker(
+    "trk", "tracks", preset_values, lambda config: config.split.train_rows
+)
 with st.form("trk_form", border=True):
     max_window = max(2, n_train - 1)
     choices = widgets.training_controls("trk", max_window)
@@ -202,14 +202,9 @@ with st.form("trk_form", border=True):
         help="After training, also forecast this many steps from the end of the "
         "training rows, feeding each prediction back in. 0 turns it off.",
     )
-    if not choices.error:
-        st.caption(
-            ":material/timer: Estimated training time: "
-            f"**{widgets.estimate_text(choices.models, n_train, choices)}** on a "
-            "2-core CPU like the benchmark machine (the first run after starting "
-            "the app also loads TensorFlow). Training the same settings again is "
-            "instant." + runner.budget_note()
-        )
+    if choices.config is not None and not choices.error:
+        caption = widgets.estimate_caption(choices.config, n_train)
+        st.caption(caption + runner.budget_note())
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"
     )
@@ -248,7 +243,7 @@ if submitted:
             meta={
                 "key": key,
                 "data_label": f"{sources.data_label(data.name)} · {individual}",
-                "summary": widgets.summary(config)
+                "summary": config.describe()
                 + (f" · free run {rollout} steps" if rollout else ""),
                 "extras": {
                     "individual": individual,

@@ -64,10 +64,12 @@ def test_each_preset_fits_its_bundled_sample(name):
 
 def test_describe_names_the_difference_target_only_when_set():
     preset = PRESETS["mastercard-lstm-vs-gru"]
-    assert "target" not in preset.describe()
+    assert "differences" not in preset.describe()
     diff = replace(preset, config=replace(preset.config, target="diff"))
-    assert "; window 60; target diff (the step-to-step change); 1 x 125" in (
-        diff.describe()
+    assert diff.describe() == (
+        "mastercard: High · train 2016-2020, test 2021 onward · window 60 · LSTM, "
+        "GRU · 125 units · 50 epochs · RMSprop lr 0.001 · batch 32 · seed 455 · "
+        "learns differences"
     )
 
 
