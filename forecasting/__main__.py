@@ -462,7 +462,7 @@ def _run(args: argparse.Namespace) -> int:
     transfer = None
     if args.command == "compare":
         frame, config, title, data = _compare(args)
-        rollout_steps, tracks = 0, False
+        rollout_steps = 0
     else:
         preset = _preset(args)
         data = _load_tracks(args, args.sample or (preset.sample if preset else None))
@@ -486,11 +486,10 @@ def _run(args: argparse.Namespace) -> int:
             transfer = (other, other_frame)
         data = replace(data, notes=(*data.notes, *notes))
         title = f"{data.name}: individual {individual}, {config.split.describe()}"
-        tracks = True
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
     engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
-    comparison = _train(frame, config, rollout_steps, tracks, engine)
+    comparison = _train(frame, config, rollout_steps, engine)
     rollout = rollout_error(comparison) if rollout_steps else None
     applied = (
         (transfer[0], apply_to(comparison, transfer[1], engine=engine))
@@ -566,14 +565,13 @@ def _train(
     frame: pd.DataFrame,
     config: ExperimentConfig,
     rollout_steps: int,
-    tracks: bool,
     engine: Engine,
 ) -> Comparison:
     """Check the budget (if ``FORECASTING_BUDGET_SECONDS`` is set), then train."""
     from forecasting.compare import assemble, plan_comparison, run_jobs
 
     check_rollout(rollout_steps)
-    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    plan = plan_comparison(frame, config, rollout_steps)
     check_budget(config, len(plan.windows.x_train), budget_seconds())
     return assemble(plan, run_jobs(plan.jobs, _progress, engine))
 
