@@ -568,7 +568,8 @@ def _train(
     engine: Engine,
 ) -> Comparison:
     """Check the budget (if ``FORECASTING_BUDGET_SECONDS`` is set), then train."""
-    from forecasting.compare import assemble, plan_comparison, run_jobs
+    from forecasting.compare import assemble, plan_comparison
+    from forecasting.jobs import run_jobs
 
     check_rollout(rollout_steps)
     plan = plan_comparison(frame, config, rollout_steps)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,6 +133,19 @@ def test_a_bad_free_run_length_and_other_features_are_refused():
     one_column = tiny_split([[0.0], [1.0], [2.0]], 2)
     with pytest.raises(ValueError, match="fitted on 2 feature"):
         persistence.one_step(one_column)
+
+
+def test_the_interface_imports_no_tensorflow():
+    code = (
+        "import sys, forecasting.forecasters, forecasting.compare; "
+        "bad = {'streamlit', 'tensorflow', 'keras'} & set(sys.modules); "
+        "print(sorted(bad))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "[]", result.stderr
 
 
 # One contract for every kind (the networks train one epoch on a worker) -----------
