@@ -94,7 +94,7 @@ class Comparison:
         config: The settings that made it.
         windows: Scaled windows, scaler and split (original-unit train/test rows).
         runs: One :class:`ModelRun` per model kind, in the order trained.
-        baselines: Naive forecasts of the test rows by name, ``(n_test, features)``.
+        baselines: Naive forecasts of the test rows by kind, ``(n_test, features)``.
         metrics: One row per model and per baseline (see :func:`metrics_table`).
         rollout_steps: Steps of the free-run forecasts (0 if none).
         forecasters: Kind -> the fitted forecasters behind its row: one
@@ -153,7 +153,7 @@ def metrics_table(
     Args:
         actual: Real values ``(n_test, features)``.
         predictions: Model kind -> per-seed forecasts ``(seeds, n_test, features)``.
-        baselines: Baseline name -> forecasts ``(n_test, features)``.
+        baselines: Baseline kind -> forecasts ``(n_test, features)``.
         trains: Model kind -> per-seed fit details, for the time and size columns.
         with_euclidean: Add the mean Euclidean error (tracks).
 
