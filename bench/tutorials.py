@@ -141,7 +141,6 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
         config,
         progress=_progress,
         rollout_steps=preset.rollout,
-        tracks=True,
     )
     rollout = rollout_error(result)
     other = apply_to(result, frames[preset.transfer_to])

@@ -539,7 +539,7 @@ def _run(args: argparse.Namespace) -> int:
     transfer = None
     if args.command == "compare":
         frame, config, title, data = _compare(args)
-        rollout_steps, tracks = 0, False
+        rollout_steps = 0
     else:
         preset = _preset(args)
         data = _load_tracks(args, args.sample or (preset.sample if preset else None))
@@ -563,14 +563,13 @@ def _run(args: argparse.Namespace) -> int:
             transfer = (other, other_frame)
         data = replace(data, notes=(*data.notes, *notes))
         title = f"{data.name}: individual {individual}, {config.split.describe()}"
-        tracks = True
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
     _check_lab(args, frame, config)
     rollout_error_steps = rollout_steps
     rollout_steps = max(rollout_steps, args.horizon or 0)
     engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
-    comparison = _train(frame, config, rollout_steps, tracks, engine)
+    comparison = _train(frame, config, rollout_steps, engine)
     rollout = rollout_error(comparison) if rollout_error_steps else None
     applied = (
         (transfer[0], apply_to(comparison, transfer[1], engine=engine))
@@ -618,7 +617,7 @@ def _lab(
 
     lab: dict[str, Any] = {}
     if args.intervals is not None:
-        method = "distance" if comparison.tracks else "coordinate"
+        method = "distance" if comparison.split.track else "coordinate"
         lab["intervals"] = evaluate.model_intervals(comparison, args.intervals, method)
     if args.horizon:
         lab["horizon"] = evaluate.comparison_horizon_errors(comparison, args.horizon)
@@ -760,14 +759,14 @@ def _train(
     frame: pd.DataFrame,
     config: ExperimentConfig,
     rollout_steps: int,
-    tracks: bool,
     engine: Engine,
 ) -> Comparison:
     """Check the budget (if ``FORECASTING_BUDGET_SECONDS`` is set), then train."""
-    from forecasting.compare import assemble, plan_comparison, run_jobs
+    from forecasting.compare import assemble, plan_comparison
+    from forecasting.jobs import run_jobs
 
     check_rollout(rollout_steps)
-    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    plan = plan_comparison(frame, config, rollout_steps)
     check_budget(config, len(plan.windows.x_train), budget_seconds())
     return assemble(plan, run_jobs(plan.jobs, _progress, engine))
 

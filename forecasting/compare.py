@@ -8,34 +8,43 @@ them on workers, and :func:`assemble` scores the results beside the baselines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from forecasting import metrics
 from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.data import DataError
-from forecasting.engine import Engine, JobFailed, Ticket, get_engine, user_error
-from forecasting.jobs import ApplyJob, FitJob, FitResult
-from forecasting.training import ProgressCallback
-from forecasting.windows import (
-    Split,
-    Windows,
-    make_windows,
-    prepare_windows,
-    previous_levels,
-    split_series,
+from forecasting.engine import Engine
+from forecasting.forecasters import (
+    BASELINE_LABELS,
+    Forecaster,
+    LinearAutoregression,
+    NetworkForecaster,
+    fit_baselines,
+    precompute,
 )
+from forecasting.jobs import FitJob, FitResult, run_jobs
+from forecasting.training import ProgressCallback
+from forecasting.windows import Split, Windows, prepare_windows, split_series
 
-BASELINE_LABELS: dict[str, str] = {
-    "persistence": "Persistence (naive)",
-    "linear_ar": "Linear autoregression",
-    "constant_velocity": "Constant velocity (naive)",
-}
-"""Display names of the simple baselines every model is compared with."""
+__all__ = [
+    "BASELINE_LABELS",
+    "Comparison",
+    "ModelRun",
+    "Plan",
+    "Transfer",
+    "apply_to",
+    "assemble",
+    "free_runs",
+    "linear_autoregression",
+    "metrics_table",
+    "naive_baselines",
+    "plan_comparison",
+    "rollout_error",
+    "run_comparison",
+    "run_jobs",
+]
 
 
 @dataclass
@@ -85,10 +94,13 @@ class Comparison:
         config: The settings that made it.
         windows: Scaled windows, scaler and split (original-unit train/test rows).
         runs: One :class:`ModelRun` per model kind, in the order trained.
-        baselines: Naive forecasts of the test rows by name, ``(n_test, features)``.
+        baselines: Naive forecasts of the test rows by kind, ``(n_test, features)``.
         metrics: One row per model and per baseline (see :func:`metrics_table`).
         rollout_steps: Steps of the free-run forecasts (0 if none).
-        tracks: ``True`` for 2-D tracks (adds the Euclidean error).
+        forecasters: Kind -> the fitted forecasters behind its row: one
+            :class:`~forecasting.forecasters.NetworkForecaster` per seed for a
+            model, one forecaster for a baseline (for more forecasts, e.g.
+            :func:`free_runs`).
     """
 
     config: ExperimentConfig
@@ -97,7 +109,7 @@ class Comparison:
     baselines: dict[str, np.ndarray]
     metrics: pd.DataFrame
     rollout_steps: int = 0
-    tracks: bool = False
+    forecasters: dict[str, list[Forecaster]] = field(default_factory=dict)
 
     @property
     def split(self) -> Split:
@@ -141,7 +153,7 @@ def metrics_table(
     Args:
         actual: Real values ``(n_test, features)``.
         predictions: Model kind -> per-seed forecasts ``(seeds, n_test, features)``.
-        baselines: Baseline name -> forecasts ``(n_test, features)``.
+        baselines: Baseline kind -> forecasts ``(n_test, features)``.
         trains: Model kind -> per-seed fit details, for the time and size columns.
         with_euclidean: Add the mean Euclidean error (tracks).
 
@@ -181,42 +193,27 @@ def metrics_table(
 
 
 def linear_autoregression(split: Split, window: int) -> np.ndarray:
-    """Least-squares linear autoregression on the same windows as the models.
+    """One-step forecasts of the test rows by a linear autoregression.
 
-    Fitted (scikit-learn ``LinearRegression``) on the training windows of levels
-    in original units, then applied to each test window, one step ahead.
-
-    Args:
-        split: Train and test rows.
-        window: Past rows per prediction.
+    See :class:`~forecasting.forecasters.LinearAutoregression` (fitted on the
+    training windows of ``split``).
 
     Returns:
-        Forecasts of the test rows ``(n_test, features)``.
+        Levels ``(n_test, features)``.
     """
-    from sklearn.linear_model import LinearRegression
-
-    x, y = make_windows(split.train, window)
-    context = np.concatenate([split.train[-window:], split.test])
-    x_test, _ = make_windows(context, window)
-    model = LinearRegression().fit(x.reshape(len(x), -1), y)
-    return model.predict(x_test.reshape(len(x_test), -1))
+    return LinearAutoregression(window).fit(split).one_step(split)
 
 
-def naive_baselines(split: Split, window: int, tracks: bool) -> dict[str, np.ndarray]:
-    """Simple forecasts of the test rows that every model must beat.
+def naive_baselines(split: Split, window: int) -> dict[str, np.ndarray]:
+    """One-step forecasts of the test rows by every baseline for this data.
 
-    Persistence (each row predicted by the one before) and a linear
-    autoregression on the same window; for tracks also constant velocity.
+    Persistence and a linear autoregression on the same window; for a track
+    (:attr:`~forecasting.windows.Split.track`) also constant velocity.
+
+    Returns:
+        Baseline kind -> levels ``(n_test, features)``.
     """
-    result = {
-        "persistence": metrics.persistence(split.train[-1], split.test),
-        "linear_ar": linear_autoregression(split, window),
-    }
-    if tracks:
-        result["constant_velocity"] = metrics.constant_velocity(
-            split.train[-2:], split.test
-        )
-    return result
+    return {k: f.one_step(split) for k, f in fit_baselines(split, window).items()}
 
 
 @dataclass(frozen=True)
@@ -230,77 +227,137 @@ class Plan:
         jobs: One :class:`~forecasting.jobs.FitJob` per kind and seed, kinds in
             the configured order, seeds ascending.
         rollout_steps: Free-run length (0 for none).
-        tracks: Score as 2-D tracks.
     """
 
     config: ExperimentConfig
     windows: Windows
     jobs: tuple[FitJob, ...]
     rollout_steps: int = 0
-    tracks: bool = False
 
 
 def plan_comparison(
-    frame: pd.DataFrame,
-    config: ExperimentConfig,
-    rollout_steps: int = 0,
-    tracks: bool = False,
+    frame: pd.DataFrame, config: ExperimentConfig, rollout_steps: int = 0
 ) -> Plan:
     """Split, scale and window the data and list the fits to run.
+
+    A frame marked as a track (:func:`forecasting.data.as_track`, as
+    ``series_frame`` does for tracking data) is scored as a track.
 
     Raises:
         DataError: If the data does not fit the config (missing column, empty year
             range, window too long, windows too large for memory, ...).
     """
-    from forecasting.budget import fit_seconds
-
     split = split_series(frame, config.columns, config.split)
     windows = prepare_windows(split, config.window, config.scale_range, config.target)
-    n_windows = len(windows.x_train)
     jobs = tuple(
-        FitJob(
-            kind,
-            config.train.seed + i,
-            config,
-            split,
-            rollout_steps,
-            estimate=fit_seconds(kind, n_windows, config),
-        )
+        NetworkForecaster(
+            kind, config, config.train.seed + i, rollout_steps=rollout_steps
+        ).fit_job(split)
         for kind in config.models
         for i in range(config.train.seeds)
     )
-    return Plan(config, windows, jobs, rollout_steps, tracks)
+    return Plan(config, windows, jobs, rollout_steps)
+
+
+@dataclass
+class _Scored:
+    """What the one forecast and scoring loop gives back.
+
+    Attributes:
+        predictions: Model kind -> per-seed one-step levels
+            ``(seeds, n_test, features)``.
+        rollouts: Model kind -> per-seed free runs ``(seeds, steps, features)``
+            (empty without a free run).
+        baselines: Baseline kind -> fitted forecaster.
+        baseline_predictions: Baseline kind -> one-step levels ``(n_test, features)``.
+        table: The metrics (see :func:`metrics_table`).
+    """
+
+    predictions: dict[str, np.ndarray]
+    rollouts: dict[str, np.ndarray]
+    baselines: dict[str, Forecaster]
+    baseline_predictions: dict[str, np.ndarray]
+    table: pd.DataFrame
+
+
+def _forecast_and_score(
+    split: Split,
+    models: dict[str, list[Forecaster]],
+    window: int,
+    steps: int,
+    trains: dict[str, list[FitResult]] | None = None,
+    engine: Engine | None = None,
+    owner: str | None = None,
+) -> _Scored:
+    """Forecast the test rows of ``split`` with every model and baseline, and score.
+
+    The one loop of a comparison (``split`` is the training split: the forecasts
+    came with the fits) and of a transfer (another split: the networks forecast
+    it unchanged, as one batch of jobs). The baselines are fitted on ``split``.
+
+    Args:
+        split: The rows to forecast and score.
+        models: Model kind -> fitted forecasters, one per seed.
+        window: The autoregression's window.
+        steps: Free-run length (0 for none).
+        trains: Model kind -> per-seed fits, for the time and size columns.
+        engine: Where network forecasts run.
+        owner: Who asks.
+    """
+    precompute(
+        [f for group in models.values() for f in group], split, steps, engine, owner
+    )
+    predictions = {
+        kind: np.stack([f.one_step(split) for f in group])
+        for kind, group in models.items()
+    }
+    rollouts = (
+        {
+            kind: np.stack([f.free_run(split, steps) for f in group])
+            for kind, group in models.items()
+        }
+        if steps > 0
+        else {}
+    )
+    baselines = fit_baselines(split, window)
+    baseline_predictions = {k: b.one_step(split) for k, b in baselines.items()}
+    table = metrics_table(
+        split.test,
+        predictions,
+        baseline_predictions,
+        trains,
+        with_euclidean=split.track,
+    )
+    return _Scored(predictions, rollouts, baselines, baseline_predictions, table)
 
 
 def assemble(plan: Plan, results: list[FitResult]) -> Comparison:
     """Put the fits of a plan (in the plan's job order) together and score them."""
-    split = plan.windows.split
-    runs: dict[str, ModelRun] = {}
-    for kind in plan.config.models:
-        fits = [r for r in results if r.kind == kind]
-        rollouts = [r.rollout for r in fits if r.rollout is not None]
-        runs[kind] = ModelRun(
-            kind,
-            np.stack([r.predictions for r in fits]),
-            fits,
-            np.stack(rollouts) if rollouts else None,
-        )
-    baselines = naive_baselines(split, plan.config.window, plan.tracks)
-    table = metrics_table(
-        split.test,
-        {k: r.seed_predictions for k, r in runs.items()},
-        baselines,
-        {k: r.trains for k, r in runs.items()},
-        with_euclidean=plan.tracks,
+    models: dict[str, list[Forecaster]] = {kind: [] for kind in plan.config.models}
+    for job, result in zip(plan.jobs, results, strict=True):
+        models[job.kind].append(NetworkForecaster.trained(job, result, plan.windows))
+    trains = {
+        kind: [f.result for f in group if isinstance(f, NetworkForecaster) and f.result]
+        for kind, group in models.items()
+    }
+    scored = _forecast_and_score(
+        plan.windows.split, models, plan.config.window, plan.rollout_steps, trains
     )
+    runs = {
+        kind: ModelRun(
+            kind, scored.predictions[kind], trains[kind], scored.rollouts.get(kind)
+        )
+        for kind in models
+    }
+    forecasters = {**models, **{k: [b] for k, b in scored.baselines.items()}}
     return Comparison(
         plan.config,
         plan.windows,
         runs,
-        baselines,
-        table,
+        scored.baseline_predictions,
+        scored.table,
         plan.rollout_steps,
-        plan.tracks,
+        forecasters,
     )
 
 
@@ -309,14 +366,15 @@ def run_comparison(
     config: ExperimentConfig,
     progress: ProgressCallback | None = None,
     rollout_steps: int = 0,
-    tracks: bool = False,
     engine: Engine | None = None,
     owner: str = "cli",
 ) -> Comparison:
     """Train every model kind of ``config`` on one series and score them side by side.
 
     The fits (every kind and seed) run as jobs on the engine, at the same time
-    when it has several workers.
+    when it has several workers. A track (a frame from tracking data, see
+    :func:`forecasting.data.as_track`) adds the mean distance and the
+    constant-velocity baseline.
 
     Args:
         frame: The series in time order, with the ``config.columns`` among its
@@ -326,8 +384,6 @@ def run_comparison(
             fit; ``logs["seed"]`` says which seed.
         rollout_steps: If positive, also forecast this many steps freely from the
             last training window.
-        tracks: Score as 2-D tracks (adds the Euclidean error and the
-            constant-velocity baseline).
         engine: Where the jobs run; the process-wide engine if ``None``.
         owner: Who asks (for the engine's fair queue).
 
@@ -339,41 +395,8 @@ def run_comparison(
             range, window too long, ...).
         JobFailed: If a fit failed (a worker died, ...).
     """
-    plan = plan_comparison(frame, config, rollout_steps, tracks)
+    plan = plan_comparison(frame, config, rollout_steps)
     return assemble(plan, run_jobs(plan.jobs, progress, engine, owner))
-
-
-def run_jobs(
-    jobs: Sequence[FitJob],
-    progress: ProgressCallback | None = None,
-    engine: Engine | None = None,
-    owner: str = "cli",
-) -> list[Any]:
-    """Run jobs on the engine and return their results in order.
-
-    Raises:
-        DataError, ValueError: A job's own error (bad data or settings).
-        JobFailed: Any other failure.
-    """
-    engine = engine or get_engine()
-    tickets = [engine.submit(job, owner) for job in jobs]
-    by_ticket = {t.id: job for t, job in zip(tickets, jobs, strict=True)}
-    several_seeds = len({getattr(job, "seed", 0) for job in jobs}) > 1
-
-    def relay(ticket: Ticket, payload: dict[str, Any]) -> None:
-        job = by_ticket[ticket.id]
-        if progress is not None and isinstance(job, FitJob):
-            logs = dict(payload["logs"])
-            if several_seeds:
-                logs["seed"] = float(job.seed)
-            progress(job.kind, payload["epoch"], payload["epochs"], logs)
-
-    try:
-        return engine.gather(tickets, relay)
-    except JobFailed as err:
-        raise user_error(err) from None
-    finally:
-        engine.release(tickets)
 
 
 def rollout_error(comparison: Comparison) -> dict[str, float]:
@@ -392,6 +415,39 @@ def rollout_error(comparison: Comparison) -> dict[str, float]:
         n = min(len(run.rollout), len(comparison.actual))
         result[kind] = metrics.euclidean(comparison.actual[:n], run.rollout[:n])
     return result
+
+
+def free_runs(
+    comparison: Comparison,
+    steps: int,
+    split: Split | None = None,
+    engine: Engine | None = None,
+    owner: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Free runs of every model (the mean over its seeds) and every baseline.
+
+    Each forecaster runs as it was fitted; the networks' missing runs go to the
+    engine as one batch of jobs (the comparison's own free run is reused when it
+    is long enough).
+
+    Args:
+        comparison: A finished comparison.
+        steps: Steps to forecast.
+        split: Start after the training rows of this split (default: the
+            comparison's own split).
+        engine: Where network forecasts run.
+        owner: Who asks.
+
+    Returns:
+        Kind -> levels ``(steps, features)``, models first, then baselines.
+    """
+    split = comparison.split if split is None else split
+    everything = [f for group in comparison.forecasters.values() for f in group]
+    precompute(everything, split, steps, engine, owner)
+    return {
+        kind: np.mean([f.free_run(split, steps) for f in group], axis=0)
+        for kind, group in comparison.forecasters.items()
+    }
 
 
 @dataclass
@@ -421,7 +477,8 @@ def apply_to(
 
     The other series is split with the same settings and scaled with the
     ORIGINAL training scaler (the model and its scaler travel together), so this
-    measures how well what was learned on one individual carries over.
+    measures how well what was learned on one individual carries over. The
+    baselines are fitted on the other series (they are the yardstick there).
 
     Args:
         comparison: A finished comparison.
@@ -436,37 +493,16 @@ def apply_to(
         DataError: If the other series is too short or lacks a column.
     """
     config = comparison.config
-    windows = comparison.windows
     split = split_series(frame, config.columns, config.split)
-    if len(split.train) <= windows.context_rows:
-        raise DataError(
-            f"The other series has only {len(split.train)} training rows, not more "
-            f"than the window ({config.window}); choose another individual."
-        )
-    x_test = windows.test_windows(split.train, split.test)
-    previous = previous_levels(split.train, split.test)
-    start = windows.start_window(split.train)
-    steps, jit = comparison.rollout_steps, config.train.jit_compile
-    jobs = [
-        ApplyJob(fit.kind, fit.seed, fit.model_file, x_test, start, steps, jit)
-        for run in comparison.runs.values()
-        for fit in run.trains
-    ]
-    outputs = run_jobs(jobs, engine=engine, owner=owner)
-    predictions, rollouts = {}, {}
-    for kind in comparison.runs:
-        mine = [out for job, out in zip(jobs, outputs, strict=True) if job.kind == kind]
-        predictions[kind] = np.stack(
-            [windows.one_step_levels(one, previous) for one, _ in mine]
-        )
-        paths = [
-            windows.rollout_levels(p, split.train[-1]) for _, p in mine if p is not None
-        ]
-        if paths:
-            rollouts[kind] = np.mean(paths, axis=0)
-    baselines = naive_baselines(split, config.window, comparison.tracks)
-    table = metrics_table(
-        split.test, predictions, baselines, with_euclidean=comparison.tracks
+    models = {kind: comparison.forecasters[kind] for kind in comparison.runs}
+    scored = _forecast_and_score(
+        split,
+        models,
+        config.window,
+        comparison.rollout_steps,
+        engine=engine,
+        owner=owner,
     )
-    means = {kind: p.mean(axis=0) for kind, p in predictions.items()}
-    return Transfer(split, means, rollouts, table)
+    means = {kind: p.mean(axis=0) for kind, p in scored.predictions.items()}
+    rollouts = {kind: p.mean(axis=0) for kind, p in scored.rollouts.items()}
+    return Transfer(split, means, rollouts, scored.table)

@@ -40,7 +40,7 @@ from forecasting.compare import (
 )
 from forecasting.config import MODEL_LABELS, ExperimentConfig
 from forecasting.jobs import FitJob, FitResult
-from forecasting.windows import Split, make_windows
+from forecasting.windows import Split
 
 if TYPE_CHECKING:
     from forecasting.engine import Engine
@@ -337,62 +337,22 @@ def check_horizon(steps: int, n_test: int) -> int:
     return int(steps)
 
 
-def persistence_free_run(train: np.ndarray, steps: int) -> np.ndarray:
-    """Baseline free run: the last training row repeated ``(steps, features)``."""
-    last = _rows(train)[-1]
-    return np.repeat(last[None], steps, axis=0)
+def baseline_free_runs(split: Split, window: int, steps: int) -> dict[str, np.ndarray]:
+    """Free runs of the baselines from the end of ``split.train``, keyed by kind.
 
-
-def constant_velocity_free_run(train: np.ndarray, steps: int) -> np.ndarray:
-    """Baseline free run: the last training step's motion continued.
+    The baselines of :func:`forecasting.forecasters.fit_baselines` (persistence,
+    the linear autoregression, and for a track constant velocity), each fed its
+    own forecasts.
 
     Returns:
-        ``(steps, features)``: ``train[-1] + k * (train[-1] - train[-2])`` for
-        ``k = 1 .. steps``.
+        Kind -> ``(steps, features)`` levels.
     """
-    rows = _rows(train)
-    velocity = rows[-1] - rows[-2]
-    return rows[-1] + np.arange(1, steps + 1)[:, None] * velocity
+    from forecasting.forecasters import fit_baselines
 
-
-def linear_ar_free_run(train: np.ndarray, window: int, steps: int) -> np.ndarray:
-    """Baseline free run: the linear autoregression fed its own forecasts.
-
-    Fitted by least squares on the training windows of levels (as
-    :func:`forecasting.compare.linear_autoregression`), then started from the
-    last training window.
-
-    Returns:
-        ``(steps, features)``.
-    """
-    from sklearn.linear_model import LinearRegression
-
-    rows = _rows(train)
-    x, y = make_windows(rows, window)
-    model = LinearRegression().fit(x.reshape(len(x), -1), y)
-    current = rows[-window:].copy()
-    out = np.empty((steps, rows.shape[1]))
-    for step in range(steps):
-        out[step] = model.predict(current.reshape(1, -1))[0]
-        current = np.concatenate([current[1:], out[step][None]])
-    return out
-
-
-def baseline_free_runs(
-    train: np.ndarray, window: int, steps: int, tracks: bool
-) -> dict[str, np.ndarray]:
-    """Free runs of the baselines, keyed like ``compare.BASELINE_LABELS``.
-
-    Persistence and the linear autoregression; for tracks also constant
-    velocity. (Local stand-ins until the forecasters have a ``free_run``.)
-    """
-    result = {
-        "persistence": persistence_free_run(train, steps),
-        "linear_ar": linear_ar_free_run(train, window, steps),
+    return {
+        kind: forecaster.free_run(split, steps)
+        for kind, forecaster in fit_baselines(split, window).items()
     }
-    if tracks:
-        result["constant_velocity"] = constant_velocity_free_run(train, steps)
-    return result
 
 
 def comparison_horizon_errors(
@@ -427,9 +387,7 @@ def comparison_horizon_errors(
         for kind, run in comparison.runs.items()
         if run.rollout is not None
     }
-    runs = baseline_free_runs(
-        comparison.split.train, comparison.config.window, steps, comparison.tracks
-    )
+    runs = baseline_free_runs(comparison.split, comparison.config.window, steps)
     result.update({name: horizon_errors(actual, path) for name, path in runs.items()})
     return result
 
@@ -492,6 +450,7 @@ def walk_forward_folds(split: Split, k: int) -> list[Split]:
                 train_index=index[:start],
                 test_index=index[start:stop],
                 columns=split.columns,
+                track=split.track,
             )
         )
     return folds
@@ -584,10 +543,9 @@ def _fold_entry(
     fold: Split,
     predictions: dict[str, np.ndarray],
     window: int,
-    tracks: bool,
 ) -> dict[str, Any]:
-    baselines = naive_baselines(fold, window, tracks)
-    table = metrics_table(fold.test, predictions, baselines, with_euclidean=tracks)
+    baselines = naive_baselines(fold, window)
+    table = metrics_table(fold.test, predictions, baselines, with_euclidean=fold.track)
     keys = [k for k in metrics.METRIC_NAMES if k in table.columns]
     models = {}
     for _, row in table.iterrows():
@@ -643,9 +601,7 @@ def assemble_backtest(
                 kind: run.seed_predictions[:, start:stop]
                 for kind, run in comparison.runs.items()
             }
-        folds.append(
-            _fold_entry(fold, predictions, comparison.config.window, comparison.tracks)
-        )
+        folds.append(_fold_entry(fold, predictions, comparison.config.window))
     return {"k": len(plan.folds), "refit": plan.refit, "folds": folds}
 
 

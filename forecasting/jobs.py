@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from forecasting.config import MODEL_LABELS, ExperimentConfig
+from forecasting.engine import Engine, JobFailed, Ticket, get_engine, user_error
 from forecasting.windows import Split, prepare_windows, previous_levels
 
 if TYPE_CHECKING:
     import keras
+
+    from forecasting.training import ProgressCallback
 
 Report = Callable[[dict[str, Any]], None]
 """``report(payload)``: a job's progress (``{"epoch", "epochs", "logs"}``)."""
@@ -286,3 +289,43 @@ def _summary_text(model: keras.Model) -> str:
     parts: list[str] = []
     model.summary(print_fn=lambda text, **_: parts.append(text))
     return "\n".join(parts)
+
+
+def run_jobs(
+    jobs: Sequence[Any],
+    progress: ProgressCallback | None = None,
+    engine: Engine | None = None,
+    owner: str = "cli",
+) -> list[Any]:
+    """Run jobs on the engine (all queued at once) and return their results in order.
+
+    Args:
+        jobs: Jobs with ``run(report)`` (:class:`FitJob`, :class:`ApplyJob`, ...).
+        progress: Optional ``progress(kind, epoch, epochs, logs)`` per epoch of a
+            :class:`FitJob`; with several seeds ``logs["seed"]`` says which.
+        engine: Where the jobs run; the process-wide engine if ``None``.
+        owner: Who asks (for the engine's fair queue).
+
+    Raises:
+        DataError, ValueError: A job's own error (bad data or settings).
+        JobFailed: Any other failure.
+    """
+    engine = engine or get_engine()
+    tickets = [engine.submit(job, owner) for job in jobs]
+    by_ticket = {t.id: job for t, job in zip(tickets, jobs, strict=True)}
+    several_seeds = len({getattr(job, "seed", 0) for job in jobs}) > 1
+
+    def relay(ticket: Ticket, payload: dict[str, Any]) -> None:
+        job = by_ticket[ticket.id]
+        if progress is not None and isinstance(job, FitJob):
+            logs = dict(payload["logs"])
+            if several_seeds:
+                logs["seed"] = float(job.seed)
+            progress(job.kind, payload["epoch"], payload["epochs"], logs)
+
+    try:
+        return engine.gather(tickets, relay)
+    except JobFailed as err:
+        raise user_error(err) from None
+    finally:
+        engine.release(tickets)

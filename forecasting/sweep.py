@@ -23,6 +23,7 @@ from forecasting.config import ExperimentConfig
 from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.engine import DONE, FAILED, Engine
 from forecasting.jobs import FitJob, FitResult
+from forecasting.windows import Split
 
 COLUMNS = (
     "id",
@@ -76,9 +77,9 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _fit_row(individual: str, fit: FitResult, test: np.ndarray) -> dict[str, Any]:
+def _fit_row(individual: str, fit: FitResult, split: Split) -> dict[str, Any]:
     row: dict[str, Any] = {"id": individual, "model": fit.kind, "seed": fit.seed}
-    row.update(metrics.score(test, fit.predictions, with_euclidean=True))
+    row.update(metrics.score(split.test, fit.predictions, split.track))
     row.update(fit_seconds=fit.fit_seconds, epochs=fit.epochs_run, params=fit.params)
     return row
 
@@ -111,22 +112,22 @@ def run_sweep(
     done = _done_keys(out)
     needed = config.split.train_rows + config.split.test_rows
     why = f"train {config.split.train_rows} + test {config.split.test_rows}"
-    work: list[tuple[str, FitJob, np.ndarray]] = []
+    work: list[tuple[str, FitJob, Split]] = []
     baseline_rows: list[dict[str, Any]] = []
     for individual in ids:
         frame, _ = series_frame(
             data, data.features, individual, min_rows=needed, needed_for=why
         )
-        plan = plan_comparison(frame, config, tracks=True)
+        plan = plan_comparison(frame, config)
         split = plan.windows.split
-        for name, pred in naive_baselines(split, config.window, True).items():
+        for name, pred in naive_baselines(split, config.window).items():
             if (str(individual), name, "") not in done:
                 row = {"id": individual, "model": name, "seed": ""}
-                row.update(metrics.score(split.test, pred, with_euclidean=True))
+                row.update(metrics.score(split.test, pred, split.track))
                 baseline_rows.append(row)
         for job in plan.jobs:
             if (str(individual), job.kind, str(job.seed)) not in done:
-                work.append((str(individual), job, split.test))
+                work.append((str(individual), job, split))
     total = len(baseline_rows) + len(work)
     count = 0
     for row in baseline_rows:
@@ -139,7 +140,7 @@ def run_sweep(
 
 
 def _run_fits(
-    work: list[tuple[str, FitJob, np.ndarray]],
+    work: list[tuple[str, FitJob, Split]],
     out: Path,
     engine: Engine,
     on_row: OnRow | None,
@@ -159,11 +160,11 @@ def _run_fits(
                 if status.state not in (DONE, FAILED):
                     continue
                 del left[i]
-                individual, job, test = work[i]
+                individual, job, split = work[i]
                 if status.state == FAILED:
                     failures.append(f"{individual} {job.label}: {status.error}")
                     continue
-                row = _fit_row(individual, engine.result(ticket), test)
+                row = _fit_row(individual, engine.result(ticket), split)
                 _append(out, row)
                 count += 1
                 if on_row:

@@ -22,6 +22,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from forecasting.budget import check_memory
 from forecasting.config import SplitConfig
+from forecasting.data.frames import is_track
 from forecasting.errors import DataError
 
 
@@ -70,6 +71,10 @@ class Split:
         train_index: Dates (or row numbers) of the training rows.
         test_index: Dates (or row numbers) of the test rows.
         columns: Feature names, one per column of ``train`` and ``test``.
+        track: ``True`` when the rows are positions of one moving individual
+            (the frame came from tracking data, see
+            :func:`forecasting.data.as_track`): the scores add the mean distance
+            and the baselines add constant velocity.
     """
 
     train: np.ndarray
@@ -77,6 +82,12 @@ class Split:
     train_index: pd.Index
     test_index: pd.Index
     columns: tuple[str, ...]
+    track: bool = False
+
+    @property
+    def n_features(self) -> int:
+        """Features per row (columns of ``train`` and ``test``)."""
+        return int(self.train.shape[1])
 
 
 def _year_span(index: pd.DatetimeIndex) -> str:
@@ -90,7 +101,8 @@ def split_series(
 
     Args:
         frame: Rows in time order; a ``DatetimeIndex`` is required for a split by
-            years, any index works for fractions and row counts.
+            years, any index works for fractions and row counts. A frame marked
+            as a track (:func:`forecasting.data.as_track`) gives a track split.
         columns: Feature columns to keep, in this order.
         split: Where to cut.
 
@@ -160,6 +172,7 @@ def split_series(
         train_index=train.index,
         test_index=test.index,
         columns=tuple(columns),
+        track=is_track(frame),
     )
 
 

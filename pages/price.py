@@ -224,7 +224,7 @@ if not choices.error and columns and split_config is not None:
         if submitted:
             st.error(str(err))
 key = (
-    runner.cache_key(data.fingerprint(), config, 0, False)
+    runner.cache_key(data.fingerprint(), config, 0)
     if data is not None and config is not None
     else None
 )

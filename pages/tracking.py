@@ -220,7 +220,7 @@ if not choices.error and columns and split_config is not None:
             st.error(str(err))
 data_key = f"{data.fingerprint()}:{individual}" if data is not None else None
 key = (
-    runner.cache_key(data_key, config, rollout, True)
+    runner.cache_key(data_key, config, rollout)
     if data_key and config is not None
     else None
 )
@@ -252,7 +252,6 @@ if submitted:
                 },
             },
             rollout_steps=rollout,
-            tracks=True,
         )
 runner.follow_and_store(PAGE)
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.data import as_track
 
 
 @pytest.fixture
@@ -26,14 +27,16 @@ def price_frame() -> pd.DataFrame:
 
 @pytest.fixture
 def track_frame() -> pd.DataFrame:
-    """A 2-D path of 300 rows: a noisy circle."""
+    """A 2-D path of 300 rows: a noisy circle, marked as a track."""
     rng = np.random.default_rng(3)
     t = np.arange(300) / 15
-    return pd.DataFrame(
-        {
-            "X": 50 + 20 * np.cos(t) + rng.normal(0, 0.3, 300),
-            "Y": 20 + 5 * np.sin(t) + rng.normal(0, 0.3, 300),
-        }
+    return as_track(
+        pd.DataFrame(
+            {
+                "X": 50 + 20 * np.cos(t) + rng.normal(0, 0.3, 300),
+                "Y": 20 + 5 * np.sin(t) + rng.normal(0, 0.3, 300),
+            }
+        )
     )
 
 

@@ -66,7 +66,7 @@ def test_tracks_comparison_with_rollout_and_transfer(track_frame):
         model=ModelConfig(units=6),
         train=TrainConfig(epochs=1),
     )
-    result = run_comparison(track_frame, config, rollout_steps=30, tracks=True)
+    result = run_comparison(track_frame, config, rollout_steps=30)
     table = result.metrics
     assert list(table.index) == [
         "GRU",

@@ -4,6 +4,8 @@ Everything above the last section trains nothing: comparisons are assembled from
 hand-made fit results on a straight-line series (row ``t`` has the value ``t``).
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,11 +22,8 @@ from forecasting.evaluate import (
     comparison_horizon_errors,
     conformal_interval,
     conformal_quantile,
-    constant_velocity_free_run,
     horizon_errors,
-    linear_ar_free_run,
     model_intervals,
-    persistence_free_run,
     plan_backtest,
     predictions_with_bounds,
     refit_seconds,
@@ -114,21 +113,23 @@ def test_horizon_errors_are_distances_per_step():
         horizon_errors([1, 2], [1, 2, 3])
 
 
-def test_baseline_free_runs_by_hand():
-    train = np.array([[0.0, 0.0], [1.0, 2.0]])
-    assert persistence_free_run(train, 2).tolist() == [[1, 2], [1, 2]]
-    assert constant_velocity_free_run(train, 2).tolist() == [[2, 4], [3, 6]]
-    line = np.arange(1.0, 21.0)[:, None]  # a straight line: AR continues it
-    np.testing.assert_allclose(
-        linear_ar_free_run(line, 2, 3).ravel(), [21, 22, 23], atol=1e-9
+def test_baseline_free_runs_come_from_the_forecasters():
+    line = np.arange(1.0, 31.0)[:, None]  # a straight line: AR continues it
+    index = pd.RangeIndex(30)
+    split = Split(line[:20], line[20:], index[:20], index[20:], ("y",))
+    runs = baseline_free_runs(split, 2, 3)
+    assert set(runs) == {"persistence", "linear_ar"}
+    assert runs["persistence"].ravel().tolist() == [20, 20, 20]
+    np.testing.assert_allclose(runs["linear_ar"].ravel(), [21, 22, 23], atol=1e-9)
+    track = replace(
+        split,
+        train=np.c_[line, 2 * line][:20],
+        test=np.c_[line, 2 * line][20:],
+        columns=("x", "y"),
+        track=True,
     )
-    runs = baseline_free_runs(np.c_[line, line], 3, 4, tracks=True)
-    assert set(runs) == {"persistence", "linear_ar", "constant_velocity"}
-    assert all(path.shape == (4, 2) for path in runs.values())
-    assert set(baseline_free_runs(line, 3, 4, tracks=False)) == {
-        "persistence",
-        "linear_ar",
-    }
+    runs = baseline_free_runs(track, 3, 2)
+    assert runs["constant_velocity"].tolist() == [[21, 42], [22, 44]]
 
 
 @pytest.mark.parametrize("bad", [0, 9, 2.5, True])

@@ -261,7 +261,7 @@ def hand_comparison(seeds: int) -> Comparison:
     )
     split = split_series(frame, config.columns, config.split)
     windows = prepare_windows(split, config.window)
-    baselines = naive_baselines(split, config.window, tracks=False)
+    baselines = naive_baselines(split, config.window)
     test = split.test
     offsets = 0.1 * np.arange(1, seeds + 1)
     predictions = {
@@ -356,7 +356,7 @@ def test_the_lag_detector_flags_the_baselines_on_the_random_walk():
     assert notes == []
     split = split_series(frame, preset.config.columns, preset.config.split)
     assert (len(split.train), len(split.test)) == (1305, 261)  # 2016-2020, 2021
-    baselines = naive_baselines(split, preset.config.window, tracks=False)
+    baselines = naive_baselines(split, preset.config.window)
     rmse = {k: metrics.rmse(split.test, v) for k, v in baselines.items()}
     values = lab.forecast_skill_and_lag(split.test, baselines, rmse)
     assert values["persistence"] == {"skill": 0.0, "best_lag": 1}

@@ -87,11 +87,9 @@ def owner() -> str:
     return ctx.session_id if ctx is not None else "no-session"
 
 
-def cache_key(
-    fingerprint: str, config: ExperimentConfig, rollout_steps: int, tracks: bool
-) -> str:
-    """Identify one trained comparison (data, settings, free run, tracks)."""
-    return f"{fingerprint}|{config!r}|{rollout_steps}|{tracks}"
+def cache_key(fingerprint: str, config: ExperimentConfig, rollout_steps: int) -> str:
+    """Identify one trained comparison (data, settings, free run)."""
+    return f"{fingerprint}|{config!r}|{rollout_steps}"
 
 
 def app_budget() -> float | None:
@@ -131,7 +129,6 @@ def start_training(
     config: ExperimentConfig,
     meta: dict[str, Any],
     rollout_steps: int = 0,
-    tracks: bool = False,
 ) -> bool:
     """Check the settings and the budget, then queue the jobs of a comparison.
 
@@ -145,7 +142,7 @@ def start_training(
 
     try:
         check_rollout(rollout_steps)
-        plan = plan_comparison(frame, config, rollout_steps, tracks)
+        plan = plan_comparison(frame, config, rollout_steps)
         check_budget(config, len(plan.windows.x_train), app_budget())
         jobs_engine, who = engine(), owner()
         jobs_engine.heartbeat(who)
@@ -356,7 +353,8 @@ class _Board:
         predictions = np.mean([f.predictions for f in fits], axis=0)
         row: dict[str, Any] = {"model": MODEL_LABELS[kind]}
         if predictions.shape == test.shape:
-            scores = metrics.score(test, predictions, self.waiting.plan.tracks)
+            track = self.waiting.plan.windows.split.track
+            scores = metrics.score(test, predictions, track)
             row.update({metrics.METRIC_NAMES[k]: v for k, v in scores.items()})
         row["fit time (s)"] = float(np.mean([f.fit_seconds for f in fits]))
         row["parameters"] = fits[0].params

@@ -31,7 +31,7 @@ fresh objects (samples are parsed once and copied on every call), so mutating th
 does not affect later calls. This package never imports Streamlit or TensorFlow.
 """
 
-from forecasting.data.frames import series_frame
+from forecasting.data.frames import as_track, is_track, series_frame
 from forecasting.data.prices import PriceData, read_price_csv
 from forecasting.data.samples import (
     DATA_DIR,
@@ -68,6 +68,8 @@ __all__ = [
     "PriceData",
     "Track",
     "TrackingData",
+    "as_track",
+    "is_track",
     "list_columns",
     "load_sample",
     "load_ticker",

@@ -15,6 +15,30 @@ from forecasting.data.text import match_column, plural
 from forecasting.data.tracks import TrackingData
 from forecasting.errors import DataError
 
+TRACK_ATTR = "track"
+"""Key in ``frame.attrs``: ``True`` when the rows are positions of one individual."""
+
+
+def as_track(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mark a frame as a track: positions of one moving individual, in time order.
+
+    :func:`series_frame` marks the frames it builds from tracking data; the mark
+    travels with the frame (``frame.attrs``, kept by pandas through selections and
+    copies) into :class:`~forecasting.windows.Split`, where it adds the mean
+    distance and the constant-velocity baseline.
+
+    Returns:
+        A shallow copy of ``frame`` with the mark.
+    """
+    marked = frame.copy(deep=False)
+    marked.attrs[TRACK_ATTR] = True
+    return marked
+
+
+def is_track(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is marked as a track (see :func:`as_track`)."""
+    return bool(frame.attrs.get(TRACK_ATTR, False))
+
 
 def _price_series(
     data: PriceData, columns: Sequence[str]
@@ -67,7 +91,7 @@ def _track_series(
             f"Individual {key}: {plural(edge, 'row')} without every coordinate "
             "at the start or end of the track left out."
         )
-    return frame.loc[:, list(dict.fromkeys(chosen))], notes
+    return as_track(frame.loc[:, list(dict.fromkeys(chosen))]), notes
 
 
 def series_frame(
@@ -97,8 +121,9 @@ def series_frame(
     Returns:
         ``(frame, notes)``: a ``(rows, len(columns))`` ``float64`` frame without
         NaN, indexed by date (``"Date"``) for prices and by the order column
-        (or ``"row"``) for tracks, with the columns' actual names; and remarks
-        for the user about filled or left-out rows.
+        (or ``"row"``) for tracks, with the columns' actual names (a track's
+        frame is marked with :func:`as_track`); and remarks for the user about
+        filled or left-out rows.
 
     Raises:
         DataError: If no column is chosen, a column is unknown or empty, or the
