@@ -53,23 +53,26 @@ def _train(monkeypatch, fast, x, y, train_config):
 def test_both_paths_train_the_same_model(monkeypatch, track_windows, jit, early):
     x, y = track_windows
     config = TrainConfig(
-        epochs=4,
+        epochs=8,
         batch_size=16,
         seed=13,
         optimizer="adam",
-        learning_rate=0.01,
+        learning_rate=0.2,
         jit_compile=jit,
         early_stopping=early,
         patience=1,
     )
     fast, fast_predictions = _train(monkeypatch, True, x, y, config)
     plain, plain_predictions = _train(monkeypatch, False, x, y, config)
+    if early:  # stopped early and went back to an earlier epoch's weights
+        assert fast.best_epoch < fast.epochs_run < 8
     assert fast.history.keys() == plain.history.keys()
+    # Observed: identical losses and predictions (difference 0.0) on TF 2.21 CPU.
     for key, losses in fast.history.items():
-        np.testing.assert_allclose(losses, plain.history[key], rtol=1e-5)
+        np.testing.assert_allclose(losses, plain.history[key], rtol=1e-6)
     assert (fast.epochs_run, fast.best_epoch) == (plain.epochs_run, plain.best_epoch)
     assert fast.params == plain.params
-    np.testing.assert_allclose(fast_predictions, plain_predictions, atol=1e-5)
+    np.testing.assert_allclose(fast_predictions, plain_predictions, atol=1e-6)
 
 
 @pytest.mark.parametrize("jit", [True, False])
@@ -86,5 +89,6 @@ def test_both_paths_free_run_the_same(monkeypatch, track_windows, jit):
     plain = free_run(model, starts, 30, jit_compile=jit)
     assert not fastpath._ROLLOUTS  # the plain loop compiled nothing
     assert fast.shape == plain.shape == (3, 30, 2)
-    np.testing.assert_allclose(fast, plain, atol=1e-5)
+    # Observed: max difference 8.6e-8 with XLA, 0.0 without.
+    np.testing.assert_allclose(fast, plain, atol=1e-6)
     np.testing.assert_allclose(free_run(model, x[0], 30), plain[0], atol=1e-6)
