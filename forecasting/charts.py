@@ -392,6 +392,16 @@ def trajectory_figure(
     paths = [train, test, *map(np.asarray, (predictions or {}).values())]
     paths += list(map(np.asarray, (rollouts or {}).values()))
     fig = _base(title, height=_trajectory_height(paths))
+    _add_real_paths(fig, train, test)
+    _add_model_paths(fig, predictions, rollouts)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text=str(columns[0]))
+    fig.update_yaxes(title_text=str(columns[1]), scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def _add_real_paths(fig: go.Figure, train: np.ndarray, test: np.ndarray) -> None:
+    """Add ``"Train"``, ``"Test (real)"`` and the ``"Start of test"`` marker."""
     fig.add_trace(
         go.Scatter(
             x=train[:, 0],
@@ -420,6 +430,14 @@ def trajectory_figure(
                 marker={"color": TEST_COLOR, "size": 11, "symbol": "circle-open"},
             )
         )
+
+
+def _add_model_paths(
+    fig: go.Figure,
+    predictions: Mapping[str, np.ndarray] | None,
+    rollouts: Mapping[str, np.ndarray] | None,
+) -> None:
+    """Add ``"<model> one-step"`` per prediction, then ``"<model> free run"``."""
     for name, values in (predictions or {}).items():
         path = np.asarray(values, dtype=np.float64)
         fig.add_trace(
@@ -443,10 +461,6 @@ def trajectory_figure(
                 line={"color": model_color(name), "width": 2.5, "dash": "dash"},
             )
         )
-    fig.update_layout(hovermode="closest")
-    fig.update_xaxes(title_text=str(columns[0]))
-    fig.update_yaxes(title_text=str(columns[1]), scaleanchor="x", scaleratio=1)
-    return fig
 
 
 def _trajectory_height(paths: Sequence[np.ndarray], width: float = 950) -> int:
@@ -509,34 +523,11 @@ def coordinates_figure(
         subplot_titles=[str(c) for c in columns],
     )
     for j, column in enumerate(columns):
-        row = j + 1
-        series: list[tuple[object, np.ndarray, str, dict]] = [
-            (train_index, train[:, j], "Train", {"color": CONTEXT_COLOR, "width": 1}),
-            (test_index, test[:, j], "Test (real)", {"color": REAL_COLOR, "width": 2}),
-        ]
-        for name, values in (predictions or {}).items():
-            line = {"color": model_color(name), "width": 1.3}
-            series.append((test_index, _column(values, j), f"{name} one-step", line))
-        for name, values in (rollouts or {}).items():
-            path = np.asarray(values, dtype=np.float64)
-            line = {"color": model_color(name), "width": 2.5, "dash": "dash"}
-            x = continue_index(test_index, len(path))
-            series.append((x, path[:, j], f"{name} free run", line))
-        for x, y, name, line in series:
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    name=name,
-                    legendgroup=name,
-                    showlegend=j == 0,
-                    mode="lines",
-                    line=line,
-                ),
-                row=row,
-                col=1,
-            )
-        fig.update_yaxes(title_text=str(column), row=row, col=1)
+        series = _coordinate_series(
+            j, train_index, train, test_index, test, predictions, rollouts
+        )
+        _add_panel(fig, j + 1, series, legend=j == 0)
+        fig.update_yaxes(title_text=str(column), row=j + 1, col=1)
     fig.update_xaxes(title_text=x_title, row=len(columns), col=1)
     fig.update_layout(
         title={"text": title},
@@ -545,6 +536,54 @@ def coordinates_figure(
         **_LAYOUT,
     )
     return fig
+
+
+def _coordinate_series(
+    j: int,
+    train_index: pd.Index,
+    train: np.ndarray,
+    test_index: pd.Index,
+    test: np.ndarray,
+    predictions: Mapping[str, np.ndarray] | None,
+    rollouts: Mapping[str, np.ndarray] | None,
+) -> list[tuple[object, np.ndarray, str, dict]]:
+    """``(x, y, name, line)`` of every trace in coordinate ``j``'s panel, in order."""
+    series: list[tuple[object, np.ndarray, str, dict]] = [
+        (train_index, train[:, j], "Train", {"color": CONTEXT_COLOR, "width": 1}),
+        (test_index, test[:, j], "Test (real)", {"color": REAL_COLOR, "width": 2}),
+    ]
+    for name, values in (predictions or {}).items():
+        line = {"color": model_color(name), "width": 1.3}
+        series.append((test_index, _column(values, j), f"{name} one-step", line))
+    for name, values in (rollouts or {}).items():
+        path = np.asarray(values, dtype=np.float64)
+        line = {"color": model_color(name), "width": 2.5, "dash": "dash"}
+        x = continue_index(test_index, len(path))
+        series.append((x, path[:, j], f"{name} free run", line))
+    return series
+
+
+def _add_panel(
+    fig: go.Figure,
+    row: int,
+    series: Sequence[tuple[object, np.ndarray, str, dict]],
+    legend: bool,
+) -> None:
+    """Add one line per ``(x, y, name, line)`` to panel ``row``, grouped by name."""
+    for x, y, name, line in series:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                name=name,
+                legendgroup=name,
+                showlegend=legend,
+                mode="lines",
+                line=line,
+            ),
+            row=row,
+            col=1,
+        )
 
 
 def parameters_figure(

@@ -5,18 +5,16 @@ Early stopping watches a validation tail cut from the END of the training window
 (seeds, name counters), so a process trains one model at a time: the engine's
 workers (:mod:`forecasting.workers`) each run one job after another.
 
-Speed: the train step is compiled with XLA and runs a whole epoch per call
-(``steps_per_execution``), and the compiled step is kept per setting and reused
-by later fits of new models with the same setting (other seeds, re-runs), which
-get the numbers a fresh compile would give. ``bench/`` measures all of it
-against plain Keras.
+Speed: by default a fit takes the fast path of :mod:`forecasting.fastpath` (XLA
+if asked, a whole epoch per graph call, the compiled step kept per setting and
+reused by later fits, which get the numbers a fresh compile would give).
+``FORECASTING_FAST_PATH=0`` fits with a plain ``model.fit`` instead; ``bench/``
+measures the fast path against plain Keras.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from forecasting import fastpath
 from forecasting.config import ModelConfig, TrainConfig
 from forecasting.data import DataError
 from forecasting.models import build_model
@@ -101,40 +100,6 @@ def validation_split(
     return x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
 
 
-def _custom_gradient_names() -> set[str]:
-    try:
-        from tensorflow.python.framework import ops
-
-        return set(ops._gradient_registry._registry)
-    except (ImportError, AttributeError):  # a TensorFlow without the registry
-        return set()
-
-
-def _release_traced_graphs(before: set[str]) -> None:
-    """Let the graphs traced by one ``fit`` be freed once it has returned.
-
-    Every trace of Keras' train step registers a ``CustomGradient-<uid>`` entry in
-    TensorFlow's process-wide gradient registry, and that entry keeps the whole
-    traced graph alive, so each trained-and-discarded model leaked about 20 MB
-    (``clear_session`` does not touch the registry; measured in docs/LEVERS.md).
-    The entries are needed only while tracing. This touches a private TensorFlow
-    attribute, so it does nothing where that attribute is missing; it must not
-    run while another thread traces (a worker trains one model at a time).
-    """
-    try:
-        from tensorflow.python.framework import ops
-
-        registry = ops._gradient_registry._registry
-    except (ImportError, AttributeError):
-        return
-    for name in [n for n in registry if n.startswith("CustomGradient-")]:
-        if name not in before:
-            del registry[name]
-
-
-_TRAINER_LOCK = threading.Lock()
-
-
 def _build(
     kind: str,
     window: int,
@@ -153,47 +118,6 @@ def _build(
     )
 
 
-@functools.lru_cache(maxsize=6)
-def _compiled_trainer(
-    kind: str,
-    window: int,
-    n_features: int,
-    n_outputs: int,
-    model_config: ModelConfig,
-    optimizer: str,
-    learning_rate: float,
-    jit_compile: bool,
-    steps_per_execution: int,
-) -> tuple[keras.Model, list[np.ndarray]]:
-    """Return a compiled model for one setting and its optimizer's initial state.
-
-    Cached per setting: fitting a new model copies its fresh weights into this
-    trainer, fits the trainer and copies the weights back, so the train step is
-    traced (and, with XLA, compiled) once per setting, not once per model. That
-    saves the compile time of every further fit (several seconds with XLA) and
-    the memory it would cost: TensorFlow keeps every XLA executable for the life
-    of the process (tensorflow/tensorflow#64170), so a compile per model grew the
-    process by about 20 MB per trained model.
-    """
-    model = _build(kind, window, n_features, n_outputs, model_config)
-    model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate),
-        loss="mse",
-        jit_compile=jit_compile,
-        # One call into the compiled graph per epoch instead of one per batch: the
-        # same updates in the same order, without Python between the batches.
-        steps_per_execution=steps_per_execution,
-    )
-    model.optimizer.build(model.trainable_variables)
-    return model, [np.array(v) for v in model.optimizer.variables]
-
-
-def _copy_variables(source: keras.Model, target: keras.Model) -> None:
-    """Copy weights and random-seed states between two identically built models."""
-    for a, b in zip(source.variables, target.variables, strict=True):
-        b.assign(a)
-
-
 def train_model(
     kind: str,
     x_train: np.ndarray,
@@ -203,6 +127,9 @@ def train_model(
     progress: ProgressCallback | None = None,
 ) -> TrainResult:
     """Build and fit one model, seeded so that the same inputs give the same model.
+
+    The fit takes the fast path (:mod:`forecasting.fastpath`) unless
+    ``FORECASTING_FAST_PATH=0``, which fits with a plain ``model.fit``.
 
     Args:
         kind: ``"lstm"``, ``"gru"`` or ``"simple_rnn"``.
@@ -218,16 +145,36 @@ def train_model(
     Raises:
         DataError: If early stopping is on and the training data is too short for
             a validation tail.
+        ValueError: If ``FORECASTING_FAST_PATH`` is neither 1 nor 0.
     """
-    import keras
-
     x = np.asarray(x_train, dtype=np.float32)
     y = np.asarray(y_train, dtype=np.float32)
     validation_data = None
-    callbacks: list[keras.callbacks.Callback] = []
     if train_config.early_stopping:
         x, y, x_val, y_val = validation_split(x, y, train_config.validation_fraction)
         validation_data = (x_val, y_val)
+    callbacks = _callbacks(kind, train_config, progress)
+    model, fit, seconds = _fit(
+        kind, x, y, model_config, train_config, validation_data, callbacks
+    )
+    # Compiling without fitting traces nothing; it records how the model was
+    # trained in a downloaded .keras file.
+    model.compile(
+        optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
+        loss="mse",
+        jit_compile=False,
+    )
+    return _result(kind, model, fit.history, seconds, train_config)
+
+
+def _callbacks(
+    kind: str, train_config: TrainConfig, progress: ProgressCallback | None
+) -> list[keras.callbacks.Callback]:
+    """Early stopping (if on) and the per-epoch ``progress`` report (if given)."""
+    import keras
+
+    callbacks: list[keras.callbacks.Callback] = []
+    if train_config.early_stopping:
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor="val_loss",
@@ -243,53 +190,72 @@ def train_model(
             progress(kind, epoch + 1, epochs, clean)
 
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
+    return callbacks
+
+
+def _fit(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    callbacks: list[keras.callbacks.Callback],
+) -> tuple[keras.Model, keras.callbacks.History, float]:
+    """Build a seeded model and fit it, on the fast path or with plain Keras.
+
+    Returns:
+        ``(model, history, seconds)``; ``seconds`` is the wall time of the
+        ``fit`` call alone.
+    """
+    import keras
 
     _, window, n_features = x.shape
     n_outputs = y.shape[1]
-    with _TRAINER_LOCK:
-        trainer, optimizer_start = _compiled_trainer(
-            kind,
-            window,
-            n_features,
-            n_outputs,
-            model_config,
-            train_config.optimizer,
-            train_config.learning_rate,
-            train_config.jit_compile,
-            math.ceil(len(x) / train_config.batch_size),
-        )
-        # Seed, then build: the initial weights (and dropout seeds) are those of a
-        # fresh model, whether or not the compiled trainer was reused.
-        keras.utils.set_random_seed(train_config.seed)
-        model = _build(kind, window, n_features, n_outputs, model_config)
-        _copy_variables(model, trainer)
-        for variable, value in zip(
-            trainer.optimizer.variables, optimizer_start, strict=True
-        ):
-            variable.assign(value)
-        traced_before = _custom_gradient_names()
-        start = time.perf_counter()
-        fit = trainer.fit(
+    build = functools.partial(_build, kind, window, n_features, n_outputs, model_config)
+    optimizer = functools.partial(
+        make_optimizer, train_config.optimizer, train_config.learning_rate
+    )
+    fit_args = {
+        "epochs": train_config.epochs,
+        "batch_size": train_config.batch_size,
+        "shuffle": True,
+        "validation_data": validation_data,
+        "callbacks": callbacks,
+        "verbose": 0,
+    }
+    if fastpath.enabled():
+        setting = (kind, window, n_features, n_outputs, model_config)
+        setting += (train_config.optimizer, train_config.learning_rate)
+        return fastpath.fit(
+            setting,
+            build,
+            optimizer,
             x,
             y,
-            epochs=train_config.epochs,
-            batch_size=train_config.batch_size,
-            shuffle=True,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            verbose=0,
+            seed=train_config.seed,
+            jit_compile=train_config.jit_compile,
+            **fit_args,
         )
-        seconds = time.perf_counter() - start
-        _release_traced_graphs(traced_before)
-        _copy_variables(trainer, model)
-    # Compiling without fitting traces nothing; it records how the model was
-    # trained in a downloaded .keras file.
+    keras.utils.set_random_seed(train_config.seed)
+    model = build()
     model.compile(
-        optimizer=make_optimizer(train_config.optimizer, train_config.learning_rate),
-        loss="mse",
-        jit_compile=False,
+        optimizer=optimizer(), loss="mse", jit_compile=train_config.jit_compile
     )
-    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    start = time.perf_counter()
+    fit = model.fit(x, y, **fit_args)
+    return model, fit, time.perf_counter() - start
+
+
+def _result(
+    kind: str,
+    model: keras.Model,
+    fit_history: dict[str, list[Any]],
+    seconds: float,
+    train_config: TrainConfig,
+) -> TrainResult:
+    """The :class:`TrainResult` of a finished fit (losses as plain floats)."""
+    history = {k: [float(v) for v in values] for k, values in fit_history.items()}
     losses = history.get("val_loss") or history.get("loss") or [0.0]
     best = int(np.argmin(losses)) + 1 if train_config.early_stopping else len(losses)
     return TrainResult(

@@ -75,7 +75,7 @@ def test_models_of_one_architecture_share_the_compiled_loop(track_model):
     """A second model reuses the traced loop and still gets its own forecast."""
     import keras
 
-    from forecasting.predict import _ROLLOUTS
+    from forecasting.fastpath import _ROLLOUTS
 
     model, x = track_model
     free_run(model, x[0], 20)

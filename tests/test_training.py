@@ -144,7 +144,7 @@ def test_training_leaves_no_traced_graph_behind(series_windows):
 
 def test_a_reused_trainer_gives_the_numbers_of_a_fresh_one(series_windows):
     """Fits share one compiled trainer per setting, without sharing any state."""
-    from forecasting import training
+    from forecasting import fastpath
 
     x, y = series_windows
     model_config = ModelConfig(units=6, layers=2, dropout=0.2)
@@ -154,13 +154,14 @@ def test_a_reused_trainer_gives_the_numbers_of_a_fresh_one(series_windows):
         result = train_model("gru", x, y, model_config, train_config)
         return result.history["loss"], predict_one_step(result.model, x)
 
-    training._compiled_trainer.cache_clear()
+    fastpath.clear_caches()
     fresh_loss, fresh = fit(config)
-    assert training._compiled_trainer.cache_info().currsize == 1
+    assert len(fastpath._TRAINERS) == 1
+    trainer = next(iter(fastpath._TRAINERS.values()))[0]
     fit(TrainConfig(epochs=2, batch_size=16, seed=22, optimizer="adam"))
     again_loss, again = fit(config)
-    assert training._compiled_trainer.cache_info().currsize == 1
-    assert training._compiled_trainer.cache_info().misses == 1  # built once
+    assert len(fastpath._TRAINERS) == 1
+    assert next(iter(fastpath._TRAINERS.values()))[0] is trainer  # built once
     np.testing.assert_array_equal(again_loss, fresh_loss)
     np.testing.assert_array_equal(again, fresh)
 

@@ -378,8 +378,6 @@ def tracking_results(
         others: IDs of the other individuals.
     """
     comparison = record.comparison
-    split = comparison.split
-    columns = list(split.columns)
     header(record, current, "Train models")
     rollout = rollout_error(comparison)
     show_metrics(comparison.metrics, rollout)
@@ -391,23 +389,7 @@ def tracking_results(
             "the real path over the same rows. Mean distance: the same for the "
             "one-step predictions, which always start from real positions."
         )
-    rollouts = {
-        run.label: run.rollout
-        for run in comparison.runs.values()
-        if run.rollout is not None
-    }
-    state.restore({"trk_view_context": min(500, len(split.train))})
-    state.keep_number("trk_view_context", 0, len(split.train), 500)
-    context = st.slider(
-        "Training rows shown",
-        min_value=0,
-        max_value=len(split.train),
-        step=50,
-        key="trk_view_context",
-        help="The last rows of the training period, drawn in grey for context.",
-    )
-    state.remember(["trk_view_context"])
-    start = len(split.train) - context
+    start = _track_context(comparison)
     # Keyed and tracked, so "Another individual" stays open after Apply.
     tabs = st.tabs(
         [
@@ -422,59 +404,104 @@ def tracking_results(
         on_change="rerun",
     )
     with tabs[0]:
-        if len(columns) >= 2:
-            st.plotly_chart(
-                charts.trajectory_figure(
-                    split.train[start:, :2],
-                    split.test[:, :2],
-                    _predictions(comparison),
-                    rollouts,
-                    columns=columns[:2],
-                    title="Path seen from above (equal scales)",
-                ),
-                width="stretch",
-            )
-            st.caption(
-                "Solid coloured lines: one-step predictions (each from the real "
-                "previous positions). Dashed: the free run, which starts at the end "
-                "of training and only sees its own predictions."
-            )
-        else:
-            st.info("Choose two coordinates (such as X and Y) to see the path.")
+        trajectory_tab(comparison, start)
     with tabs[1]:
-        st.plotly_chart(
-            charts.coordinates_figure(
-                split.train_index[start:],
-                split.train[start:],
-                split.test_index,
-                split.test,
-                _predictions(comparison),
-                rollouts,
-                columns=columns,
-                context_rows=None,
-                x_title=str(split.test_index.name or "row"),
-            ),
-            width="stretch",
-        )
+        coordinates_tab(comparison, start)
     with tabs[2]:
-        state.keep_choice("trk_view_column", columns, columns[0])
-        column = st.selectbox("Coordinate", columns, key="trk_view_column")
-        st.plotly_chart(
-            charts.residuals_figure(
-                split.test_index,
-                split.test,
-                _predictions(comparison),
-                feature=columns.index(column),
-                y_title=column,
-            ),
-            width="stretch",
-        )
+        track_residuals_tab(comparison)
     with tabs[3]:
         loss_tab(comparison)
     with tabs[4]:
         transfer_section(record, other_frame, others)
     with tabs[5]:
-        downloads(record, str(split.test_index.name or "row"))
+        downloads(record, str(comparison.split.test_index.name or "row"))
+
+
+def _track_context(comparison: Comparison) -> int:
+    """The *Training rows shown* slider; returns the first training row to draw."""
+    split = comparison.split
+    state.restore({"trk_view_context": min(500, len(split.train))})
+    state.keep_number("trk_view_context", 0, len(split.train), 500)
+    context = st.slider(
+        "Training rows shown",
+        min_value=0,
+        max_value=len(split.train),
+        step=50,
+        key="trk_view_context",
+        help="The last rows of the training period, drawn in grey for context.",
+    )
+    state.remember(["trk_view_context"])
+    return len(split.train) - context
+
+
+def _rollouts(comparison: Comparison) -> dict[str, np.ndarray]:
+    return {
+        run.label: run.rollout
+        for run in comparison.runs.values()
+        if run.rollout is not None
+    }
+
+
+def trajectory_tab(comparison: Comparison, start: int) -> None:
+    """The path seen from above, from training row ``start`` on."""
+    split = comparison.split
+    columns = list(split.columns)
+    if len(columns) < 2:
+        st.info("Choose two coordinates (such as X and Y) to see the path.")
+        return
+    st.plotly_chart(
+        charts.trajectory_figure(
+            split.train[start:, :2],
+            split.test[:, :2],
+            _predictions(comparison),
+            _rollouts(comparison),
+            columns=columns[:2],
+            title="Path seen from above (equal scales)",
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "Solid coloured lines: one-step predictions (each from the real "
+        "previous positions). Dashed: the free run, which starts at the end "
+        "of training and only sees its own predictions."
+    )
+
+
+def coordinates_tab(comparison: Comparison, start: int) -> None:
+    """Each coordinate over time, from training row ``start`` on."""
+    split = comparison.split
+    st.plotly_chart(
+        charts.coordinates_figure(
+            split.train_index[start:],
+            split.train[start:],
+            split.test_index,
+            split.test,
+            _predictions(comparison),
+            _rollouts(comparison),
+            columns=list(split.columns),
+            context_rows=None,
+            x_title=str(split.test_index.name or "row"),
+        ),
+        width="stretch",
+    )
+
+
+def track_residuals_tab(comparison: Comparison) -> None:
+    """The residuals of one chosen coordinate."""
+    split = comparison.split
+    columns = list(split.columns)
+    state.keep_choice("trk_view_column", columns, columns[0])
+    column = st.selectbox("Coordinate", columns, key="trk_view_column")
+    st.plotly_chart(
+        charts.residuals_figure(
+            split.test_index,
+            split.test,
+            _predictions(comparison),
+            feature=columns.index(column),
+            y_title=column,
+        ),
+        width="stretch",
+    )
 
 
 def transfer_section(
