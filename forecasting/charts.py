@@ -267,6 +267,58 @@ def forecast_figure(
     return fig
 
 
+SHIFTED_NAME = "Real, shifted one step"
+"""Name of the trace :func:`add_shifted_real` adds."""
+
+
+def add_shifted_real(
+    fig: go.Figure,
+    test_index: pd.Index,
+    actual: np.ndarray,
+    previous: float | None = None,
+    feature: int = 0,
+    row: int | None = None,
+    showlegend: bool = True,
+) -> go.Figure:
+    """Overlay the real series shifted one step later: what repeating it would give.
+
+    At test row ``t`` the trace shows the real value of row ``t - 1`` (the first
+    row shows ``previous``, the last training value, or nothing). That is exactly
+    the persistence forecast, so a model whose line lies on this one is copying
+    the last value.
+
+    Args:
+        fig: A figure from :func:`forecast_figure` or :func:`coordinates_figure`.
+        test_index: Dates (or row numbers) of the test rows.
+        actual: Real test values ``(n_test,)`` or ``(n_test, features)``.
+        previous: The real value of ``feature`` just before the test period.
+        feature: Which feature column to shift.
+        row: The panel of a figure with subplots (``None`` for a single panel).
+        showlegend: Whether the trace appears in the legend (one panel of several).
+
+    Returns:
+        The same figure, with one more trace named :data:`SHIFTED_NAME`
+        (dashed, grouped in the legend with the same trace of other panels).
+    """
+    values = _column(actual, feature)
+    first = np.nan if previous is None else float(previous)
+    shifted = np.concatenate([[first], values[:-1]])
+    fig.add_trace(
+        go.Scatter(
+            x=test_index,
+            y=shifted,
+            name=SHIFTED_NAME,
+            legendgroup=SHIFTED_NAME,
+            showlegend=showlegend,
+            mode="lines",
+            line={"color": "#9c27b0", "width": 1.5, "dash": "dash"},
+        ),
+        row=row,
+        col=None if row is None else 1,
+    )
+    return fig
+
+
 def residuals_figure(
     test_index: pd.Index,
     actual: np.ndarray,

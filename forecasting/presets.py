@@ -165,11 +165,12 @@ PRESETS: dict[str, Preset] = {
                 ),
             ),
             story=(
-                "The same experiment on a made-up price whose daily changes are "
-                "independent random draws, so nothing about tomorrow can be "
-                "learned. Any model that "
-                "looks good here is copying the last value: its skill against "
-                "persistence is about 0 and its best lag is +1."
+                "A control experiment: LSTM and GRU on a made-up price whose daily "
+                "changes are independent random draws, so nothing about tomorrow "
+                "can be learned. Any model that looks good here is copying the "
+                "last value: expect a skill against persistence of about 0 and a "
+                "best lag of +1 in the results table, and a warning saying so "
+                "next to the forecast chart."
             ),
         ),
     )

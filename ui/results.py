@@ -17,7 +17,7 @@ from pandas.io.formats.style import Styler
 from forecasting import charts, metrics
 from forecasting.compare import BASELINE_LABELS, Comparison, Transfer, rollout_error
 from forecasting.config import MODEL_LABELS
-from ui import runner, state
+from ui import lessons, runner, state
 from ui.state import RunRecord
 
 COLUMN_NAMES = {
@@ -27,6 +27,8 @@ COLUMN_NAMES = {
     "mae_std": "MAE sd",
     "mape_std": "MAPE sd",
     "euclidean_std": f"{metrics.METRIC_NAMES['euclidean']} sd",
+    "skill": "Skill",
+    "best_lag": "Best lag",
     "fit_seconds": "Fit time (s)",
     "params": "Parameters",
     "epochs": "Epochs",
@@ -70,6 +72,7 @@ def metrics_display(
 
 
 TEXT_FORMATS = {
+    "Best lag": "{:+.0f}",
     "Free-run distance": "{:,.3f}",
     "Fit time (s)": "{:.1f}",
     "Parameters": "{:,.0f}",
@@ -291,8 +294,9 @@ def price_results(record: RunRecord, current: bool) -> None:
     split = comparison.split
     columns = list(split.columns)
     header(record, current, "Train models")
-    show_metrics(comparison.metrics)
+    show_metrics(lessons.metrics_with_skill(comparison))
     tutorial_note(record)
+    lessons.show_lessons(comparison)
     state.restore({"price_view_context": 120})
     state.keep_choice("price_view_column", columns, columns[0])
     state.keep_number("price_view_context", 0, len(split.train), 120)
@@ -333,6 +337,7 @@ def price_results(record: RunRecord, current: bool) -> None:
             title=f"{column}: real vs one-step-ahead predictions (test period)",
             y_title=column,
         )
+        fig = lessons.copy_check(comparison, fig, "price_copy_overlay", feature=j)
         st.plotly_chart(fig, width="stretch")
         st.caption(
             "Each prediction uses the real values of the previous "
@@ -380,8 +385,9 @@ def tracking_results(
     comparison = record.comparison
     header(record, current, "Train models")
     rollout = rollout_error(comparison)
-    show_metrics(comparison.metrics, rollout)
+    show_metrics(lessons.metrics_with_skill(comparison), rollout)
     tutorial_note(record)
+    lessons.show_lessons(comparison)
     if rollout:
         st.caption(
             f"Free-run distance: mean distance of the free run "
@@ -470,20 +476,19 @@ def trajectory_tab(comparison: Comparison, start: int) -> None:
 def coordinates_tab(comparison: Comparison, start: int) -> None:
     """Each coordinate over time, from training row ``start`` on."""
     split = comparison.split
-    st.plotly_chart(
-        charts.coordinates_figure(
-            split.train_index[start:],
-            split.train[start:],
-            split.test_index,
-            split.test,
-            _predictions(comparison),
-            _rollouts(comparison),
-            columns=list(split.columns),
-            context_rows=None,
-            x_title=str(split.test_index.name or "row"),
-        ),
-        width="stretch",
+    fig = charts.coordinates_figure(
+        split.train_index[start:],
+        split.train[start:],
+        split.test_index,
+        split.test,
+        _predictions(comparison),
+        _rollouts(comparison),
+        columns=list(split.columns),
+        context_rows=None,
+        x_title=str(split.test_index.name or "row"),
     )
+    fig = lessons.copy_check(comparison, fig, "trk_copy_overlay", feature=None)
+    st.plotly_chart(fig, width="stretch")
 
 
 def track_residuals_tab(comparison: Comparison) -> None:
