@@ -14,6 +14,7 @@ import pytest
 from forecasting import charts, lab
 from forecasting.compare import Comparison, ModelRun, metrics_table, naive_baselines
 from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
+from forecasting.data import as_track
 from forecasting.windows import prepare_windows, split_series
 from ui import lessons
 from ui.results import metrics_display, style_metrics
@@ -43,6 +44,37 @@ def hand_comparison(seeds: int = 1, models: tuple[str, ...] = ("lstm", "gru")):
     predictions = {k: known[k] for k in models}
     runs = {k: ModelRun(k, v, []) for k, v in predictions.items()}
     table = metrics_table(split.test, predictions, baselines)
+    windows = prepare_windows(split, config.window)
+    return Comparison(config, windows, runs, baselines, table)
+
+
+def hand_track_comparison(models: tuple[str, ...] = ("gru",)) -> Comparison:
+    """A 2-D circle track, 200 rows to train and 100 to test, with known forecasts.
+
+    "gru" repeats the last position (a copy), "lstm" is the real path plus 0.1.
+    """
+    rng = np.random.default_rng(3)
+    t = np.arange(300) / 15
+    frame = as_track(
+        pd.DataFrame(
+            {
+                "X": 50 + 20 * np.cos(t) + rng.normal(0, 0.3, 300),
+                "Y": 20 + 5 * np.sin(t) + rng.normal(0, 0.3, 300),
+            }
+        )
+    )
+    config = ExperimentConfig(
+        columns=("X", "Y"),
+        split=SplitConfig.by_rows(200, 100),
+        window=5,
+        models=models,
+    )
+    split = split_series(frame, config.columns, config.split)
+    baselines = naive_baselines(split, config.window)
+    known = {"gru": baselines["persistence"][None], "lstm": split.test[None] + 0.1}
+    predictions = {k: known[k] for k in models}
+    runs = {k: ModelRun(k, v, []) for k, v in predictions.items()}
+    table = metrics_table(split.test, predictions, baselines, with_euclidean=True)
     windows = prepare_windows(split, config.window)
     return Comparison(config, windows, runs, baselines, table)
 
@@ -103,6 +135,21 @@ def test_the_copy_check_looks_at_the_networks_and_the_autoregression():
         "gru": "GRU",
         "linear_ar": "Linear autoregression",
     }
+
+
+def test_on_a_track_constant_velocity_is_not_checked():
+    comparison = hand_track_comparison(("gru", "lstm"))
+    assert "constant_velocity" in comparison.baselines
+    assert lessons.checked_labels(comparison) == {
+        "gru": "GRU",
+        "lstm": "LSTM",
+        "linear_ar": "Linear autoregression",
+    }
+    lines = lessons.copy_sentences(
+        lab.skill_and_lag(comparison), lessons.checked_labels(comparison)
+    )
+    # The autoregression follows the circle with real skill: only the copy is named.
+    assert [line.split(" mostly")[0] for line in lines] == ["GRU"]
 
 
 def test_one_sentence_per_copying_forecast_in_the_order_given():
