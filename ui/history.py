@@ -372,13 +372,14 @@ def section(page: str, record: RunRecord) -> None:
     entries = [run.entry for run in history.runs]
     st.subheader("Run history")
     st.caption(EXPLANATION)
+    table = history_display(entries)
+    number = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(
-        history_display(entries),
+        table,
         width="stretch",
         key=f"{page}_history_table",
         column_config={
-            "Best model RMSE": st.column_config.NumberColumn(format="%.3f"),
-            "Best baseline RMSE": st.column_config.NumberColumn(format="%.3f"),
+            **{column: number for column in table.columns if "RMSE" in column},
             "Settings": st.column_config.TextColumn(width="large"),
         },
     )
