@@ -342,3 +342,11 @@ def test_an_empty_model_list_round_trips():
     assert params == {"models": ""} and warnings == []
     assert restored["price_models"] == []
     assert links.parse_price({}, MASTERCARD)[0]["models"] == list(MODEL_KINDS)
+
+
+def test_the_page_address_joins_the_browser_address_and_the_parameters():
+    params = {"epochs": "3"}
+    assert links.page_address(None, params) == "?epochs=3"
+    assert links.page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
+    assert links.page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
+    assert links.page_address("http://h:8501/", {}) == "http://h:8501/"

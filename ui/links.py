@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
@@ -248,6 +248,21 @@ def format_params(
         for name, value in setup.items()
         if name in always or value != defaults.get(name)
     }
+
+
+def page_address(base: str | None, params: Mapping[str, str]) -> str:
+    """The full link: the page's address in the browser and the parameters.
+
+    Args:
+        base: The page's address without parameters (``st.context.url``), or
+            ``None`` when unknown (then only ``"?..."`` is returned).
+        params: The link's parameters.
+    """
+    if not base:
+        return query_string(params)
+    parts = urlsplit(base)
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", "")) + query_string(params)
 
 
 def query_string(params: Mapping[str, str]) -> str:
@@ -718,7 +733,7 @@ def share(page: str, data: Any) -> None:
         st.query_params.from_dict(params)
     with st.expander("Copy link to this setup", icon=":material/link:"):
         st.code(
-            (st.context.url or "") + query_string(params),
+            page_address(st.context.url, params),
             language=None,
             wrap_lines=True,
         )
