@@ -663,10 +663,9 @@ def tracking_widget_values(
 # --------------------------------------------------------------------------------
 
 _DONE = "_link_done_"
-_UPLOAD_LINK = "_link_upload_"
 
 
-def _load(page: str, setup: Mapping[str, Any]) -> Any:
+def _load(setup: Mapping[str, Any]) -> Any:
     """The data a link's source names (cached loaders), or ``None``."""
     try:
         if setup["source"] == "sample":
@@ -699,7 +698,7 @@ def restore(page: str) -> None:
     parse = parse_price if page == "price" else parse_tracking
     to_widgets = price_widget_values if page == "price" else tracking_widget_values
     first, _ = parse(params, None)
-    data = _load(page, first)
+    data = _load(first)
     setup, warnings = parse(params, data)
     values = to_widgets(setup, data)
     if page == "price" and setup["source"] == "ticker":
