@@ -44,12 +44,12 @@ def test_a_price_link_restores_data_split_models_and_training():
         "train_end_year": "2018",
         "test_end_year": "2020",
         "models": "lstm,gru",
-        "epochs": "3",
         "units": "16",
+        "epochs": "3",
         "seeds": "3",
-        "target": "diff",
         "jit_compile": "false",
-    }
+        "target": "diff",
+    }  # in the order the page writes them
     at = open_link(params)
     no_exception(at)
     assert not at.warning and not at.error
