@@ -38,8 +38,7 @@ def share_box(at: AppTest) -> str:
 
 def test_a_price_link_restores_data_split_models_and_training():
     params = {
-        "sample": "random_walk",
-        "columns": "Close",
+        "sample": "random_walk",  # its one column, Close, is the default
         "train_start_year": "2014",
         "train_end_year": "2018",
         "test_end_year": "2020",
