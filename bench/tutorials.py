@@ -32,12 +32,15 @@ import pandas as pd
 
 from forecasting.compare import (
     BASELINE_LABELS,
+    Comparison,
     apply_to,
     rollout_error,
     run_comparison,
 )
 from forecasting.config import MODEL_LABELS
 from forecasting.data import load_sample, series_frame
+from forecasting.evaluate import model_intervals
+from forecasting.lab import report_lines, skill_and_lag
 from forecasting.metrics import rmse
 from forecasting.presets import get_preset
 
@@ -76,7 +79,7 @@ def mastercard(seeds: int, epochs: int | None) -> list[str]:
     lines = [
         f"### 1. `{preset.name}`: {preset.title}",
         "",
-        f"{replace(preset, config=config).describe()}; {config.train.seeds} seeds "
+        f"{replace(preset, config=config).describe()} "
         f"({config.train.seed}..{config.train.seed + config.train.seeds - 1}).",
         "",
         "| model | tutorial's test RMSE | ours: RMSE (mean ± std) | MAE | MAPE % |",
@@ -88,7 +91,7 @@ def mastercard(seeds: int, epochs: int | None) -> list[str]:
             f"| {name} | {reported if reported else '-'} | {_fmt(row, 'rmse')} | "
             f"{_fmt(row, 'mae')} | {_fmt(row, 'mape')} |"
         )
-    return lines
+    return lines + lab_lines(result, "coordinate")
 
 
 def mastercard_diff(seeds: int, epochs: int | None) -> list[str]:
@@ -101,7 +104,7 @@ def mastercard_diff(seeds: int, epochs: int | None) -> list[str]:
         f"### 2. `{preset.name} --target diff`: the same, modelling the day-to-day "
         "change",
         "",
-        f"{replace(preset, config=config).describe()}; {config.train.seeds} seeds "
+        f"{replace(preset, config=config).describe()} "
         f"({first}..{last}). The networks predict tomorrow's change from the last "
         f"{config.window} changes; it is added to today's real value, and the "
         "errors are those of the resulting levels, on the same rows as section 1.",
@@ -122,7 +125,7 @@ def mastercard_diff(seeds: int, epochs: int | None) -> list[str]:
             f"| {name} | {_fmt(row, 'rmse')} | {_fmt(row, 'mae')} | "
             f"{_fmt(row, 'mape')} | {per_seed} | {below} |"
         )
-    return lines
+    return lines + lab_lines(result, "coordinate")
 
 
 def fly(seeds: int, epochs: int | None) -> list[str]:
@@ -147,7 +150,7 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
     lines = [
         f"### 3. `{preset.name}`: {preset.title}",
         "",
-        f"{replace(preset, config=config).describe()}; {config.train.seeds} seeds. "
+        f"{replace(preset, config=config).describe()}. "
         "Errors in pixels (the fly's chamber is about 181 x 40 px).",
         "",
         f"| model | one-step Euclidean ({preset.individual}) | one-step RMSE | "
@@ -163,7 +166,43 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
             f"| {name} | {_fmt(row, 'euclidean')} | {_fmt(row, 'rmse')} | {free} | "
             f"{transfer} |"
         )
-    return lines
+    return lines + lab_lines(result, "distance")
+
+
+def lab_lines(result: Comparison, method: str, coverage: float = 0.8) -> list[str]:
+    """The teaching lab's view of a section: skill, best lag, interval, verdicts.
+
+    Skill is against persistence; the best lag is the shift at which the
+    forecast's changes match the real ones best (+1: one step late, i.e.
+    copying); the split-conformal interval is calibrated on the tail of the
+    training windows and its coverage measured on the test rows.
+    """
+    values = skill_and_lag(result)
+    intervals = model_intervals(result, coverage, method)
+    held_out = all(i.held_out for i in intervals.values())
+    lines = [
+        "",
+        f"| model | skill vs persistence | best lag | {coverage:.0%} interval: "
+        "coverage on the test rows |",
+        "|---|---|---|---|",
+    ]
+    for name, row in result.metrics.iterrows():
+        kind = row["kind"]
+        skill, lag = values[kind]["skill"], values[kind]["best_lag"]
+        reached = intervals.get(kind)
+        lines.append(
+            f"| {name} | {'-' if pd.isna(skill) else f'{skill:+.3f}'} | "
+            f"{'-' if lag is None else f'{lag:+d}'} | "
+            f"{'-' if reached is None else f'{reached.coverage:.1%}'} |"
+        )
+    if not held_out:
+        lines += [
+            "",
+            "The interval's calibration rows were part of the fit (no early "
+            "stopping), so it is likely too narrow.",
+        ]
+    verdicts = report_lines(result)
+    return lines + ([""] + [f"- {line}" for line in verdicts] if verdicts else [])
 
 
 SECTIONS: dict[str, Callable[[int, int | None], list[str]]] = {

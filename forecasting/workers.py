@@ -64,9 +64,16 @@ def _failure(err: BaseException) -> tuple[str, str]:
 
 
 # Local worker processes -------------------------------------------------------------
+WORKER_NICE = 10
+"""How much lower the workers' CPU priority is than the web server's: when the
+cores are full of training, a page that trains nothing still opens at once."""
+
+
 def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> None:
     """A worker process: import TensorFlow, then run jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
     if warm:
         warm_up(threads)
     conn.send(("ready",))

@@ -16,7 +16,7 @@ from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData, series_frame
 from forecasting.presets import Preset
 from forecasting.windows import Split, split_series
-from ui import loaders, nav, results, runner, sources, state, widgets
+from ui import links, loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "price"
 UNTIL_END = "until the end of the data"
@@ -29,6 +29,8 @@ st.markdown(
     "**one-step-ahead** forecasts with the real prices of a test period they never "
     "saw, and with a naive forecast that simply repeats the previous day's price."
 )
+
+links.restore("price")  # a shared link's settings, once per session
 
 # 1 · Data ------------------------------------------------------------------------
 st.header("1 · Data", divider="gray")
@@ -215,6 +217,7 @@ with st.form("price_form", border=True):
         "Train models", type="primary", icon=":material/play_arrow:"
     )
 state.remember(widgets.keys("price"))
+links.share("price", data)
 
 config: ExperimentConfig | None = None
 if not choices.error and columns and split_config is not None:

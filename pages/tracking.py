@@ -17,7 +17,7 @@ from forecasting.config import TRACKS_DEFAULT, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.presets import Preset, get_preset
 from forecasting.windows import Split, split_series
-from ui import loaders, nav, results, runner, sources, state, widgets
+from ui import links, loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "tracking"
 DEFAULT_SPLIT = TRACKS_DEFAULT.split
@@ -32,6 +32,8 @@ st.markdown(
     "**free run** keeps going on its own predictions, like forecasting the whole "
     "path ahead."
 )
+
+links.restore("tracking")  # a shared link's settings, once per session
 
 # 1 · Data ------------------------------------------------------------------------
 st.header("1 · Data", divider="gray")
@@ -209,6 +211,7 @@ with st.form("trk_form", border=True):
         "Train models", type="primary", icon=":material/play_arrow:"
     )
 state.remember([*widgets.keys("trk"), "trk_rollout"])
+links.share("tracking", data)
 rollout = int(rollout)
 
 config: ExperimentConfig | None = None

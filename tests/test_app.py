@@ -174,7 +174,8 @@ def test_price_sample_trains_and_same_settings_do_not_retrain():
     assert runner.engine().launched == before + 3  # one fit per model kind
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
     assert len(at.get("plotly_chart")) == 4  # series, forecast, residuals, loss
-    assert len(at.download_button) == 2 + 3  # predictions, metrics, 3 models
+    # predictions, metrics, 3 models, the run history
+    assert len(at.download_button) == 2 + 3 + 1
 
     train(at)  # same settings again: served from the kept results
     no_exception(at)

@@ -139,3 +139,29 @@ def test_render_without_a_version(classroom):
         "| One Quick-demo student alone, median of its runs (s) | – | – | – |" in text
     )
     assert "- old: RuntimeError: streamlit exited" in text
+
+
+def test_the_browser_is_reniced_thread_by_thread(classroom):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import threading, time\n"
+        "[threading.Thread(target=time.sleep, args=(5,)).start() for _ in range(3)]\n"
+        "time.sleep(5)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        tasks = f"/proc/{child.pid}/task"
+        for _ in range(50):  # until its three threads exist
+            if len(os.listdir(tasks)) >= 4:
+                break
+            time.sleep(0.1)
+        classroom.Monitor(os.getpid(), 0.01)._renice({child.pid})
+        nices = {os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir(tasks)}
+    finally:
+        child.kill()
+        child.wait()
+    assert nices == {19}

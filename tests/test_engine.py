@@ -26,7 +26,7 @@ from forecasting.engine import (
     JobCancelled,
     JobFailed,
 )
-from forecasting.workers import LocalBackend
+from forecasting.workers import WORKER_NICE, LocalBackend
 
 
 @pytest.fixture
@@ -159,6 +159,15 @@ def test_a_killed_worker_fails_only_its_job_and_is_replaced(two_workers):
     assert wait_for(lambda: len(backend.pids()) == 2 and pid not in backend.pids())
     after = engine.submit(SleepJob("after the crash"), "a")
     assert engine.gather([after])[0]["name"] == "after the crash"
+
+
+def test_workers_run_below_the_servers_priority(one_worker):
+    engine = one_worker
+    engine.gather([engine.submit(SleepJob("nice"))])
+    (pid,) = engine.backend.pids()
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(
+        19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE
+    )
 
 
 def test_workers_are_recycled_after_max_jobs():

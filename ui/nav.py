@@ -52,7 +52,7 @@ def require_app(url_path: str) -> None:
         return
     st.session_state[_WANTED] = url_path
     try:
-        st.switch_page("app.py")
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
     except StreamlitAPIException:
         # The page file is the main script (e.g. a test runs it alone): go on.
         st.session_state.pop(_WANTED, None)
@@ -66,4 +66,5 @@ def forward(current: StreamlitPage, pages: Sequence[StreamlitPage]) -> None:
         return
     for page in pages:
         if page.url_path == wanted:
-            st.switch_page(page)
+            # Keep a shared link's settings (ui/links.py) on the way.
+            st.switch_page(page, query_params=st.query_params.to_dict())

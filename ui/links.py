@@ -1,0 +1,743 @@
+"""Shareable setups: every setting of a forecasting page kept in its address.
+
+A teacher sets up an experiment and copies the page's address; each student who
+opens it gets the same data source, columns, split, models and training
+settings. The address holds a *setup*: flat names -> values, where the training
+settings use the names of :mod:`forecasting.settings` (``epochs``, ``units``,
+``models``, ``scale_low``, ...) and the data and split use these:
+
+- prices: ``source`` (``sample``, ``upload`` or ``ticker``), ``sample``,
+  ``ticker``, ``start``, ``end`` (ISO dates), ``columns``, ``split_method``
+  (``years`` or ``fraction``), ``train_start_year``, ``train_end_year``,
+  ``test_end_year``, ``train_fraction``;
+- tracks: ``source`` (``sample`` or ``upload``), ``sample``, ``individual``,
+  ``columns``, ``train_rows``, ``test_rows`` and ``rollout`` (free-run steps).
+
+Only values that differ from the page's defaults for the data are written, so
+a link to the defaults is the bare page address. Lists are comma separated
+(``models=lstm,gru``), booleans ``true`` / ``false``. An uploaded file cannot
+travel in a link: a link made on an upload keeps the training settings only.
+
+The parsing and formatting functions (:func:`price_link`, :func:`parse_price`,
+:func:`price_widget_values` and their tracking twins) are pure and call no
+Streamlit function; :func:`restore` and :func:`share` are the two calls a page
+makes: the first, before any widget is drawn, applies the link the session was
+opened with (once), the second keeps the address up to date and draws the
+*Copy link to this setup* control. An invalid value in a link gives one warning
+sentence naming the parameter, and that setting keeps its default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import streamlit as st
+
+from forecasting import data as core
+from forecasting.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
+from forecasting.presets import get_preset
+from forecasting.settings import DEFAULT_SETTINGS, config_from_settings
+from ui import loaders, sources, state, widgets
+
+Parser = Callable[[str], Any]
+"""Turns a link's text into a value; raises ``ValueError`` saying what is allowed."""
+
+# The page's own option labels (pages/price.py and pages/tracking.py use these).
+YEARS_METHOD, FRACTION_METHOD = "Calendar years", "Share of rows"
+UNTIL_END = "until the end of the data"
+FIRST_DAY = dt.date(2006, 1, 1)
+"""The ticker's default first day (ui/sources.py)."""
+DEFAULT_SYMBOL = "MA"
+FREE_RUN = get_preset("fly-gru").rollout
+"""The tracking page's default free-run horizon (the fly tutorial's)."""
+
+PRICE_SOURCES = dict(
+    zip(("sample", "upload", "ticker"), sources.PRICE_SOURCES, strict=True)
+)
+"""Link name -> the price page's source option."""
+TRACK_SOURCES = dict(zip(("sample", "upload"), sources.TRACK_SOURCES, strict=True))
+"""Link name -> the tracking page's source option."""
+
+TRAINING_NAMES: tuple[str, ...] = (*widgets.FORM_SETTINGS, "scale_low", "scale_high")
+"""The training settings a link can hold (the form's, by their setting names)."""
+
+UPLOAD_NOTE = (
+    "An uploaded file cannot travel in a link: the link keeps the training "
+    "settings, and whoever opens it uploads the file and picks its columns again."
+)
+FORM_NOTE = (
+    "Changes inside the training form enter the link when **Train models** is pressed."
+)
+_EMBED = ("embed", "embed_options")
+
+
+# --------------------------------------------------------------------------------
+# Values <-> text
+# --------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A setting's value as link text: ``"lstm,gru"``, ``"true"``, ``"0.001"``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def integer(low: int, high: int) -> Parser:
+    """A parser of whole numbers in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(
+                f"it must be a whole number from {low} to {high}"
+            ) from None
+        if not low <= value <= high:
+            raise ValueError(f"it must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def number(low: float, high: float) -> Parser:
+    """A parser of finite numbers in ``[low, high]``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"it must be a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def choice(options: Sequence[Any]) -> Parser:
+    """A parser of one of ``options`` (compared as text; the option is returned)."""
+    by_text = {format_value(option): option for option in options}
+
+    def parse(text: str) -> Any:
+        if text not in by_text:
+            raise ValueError(f"it must be one of {', '.join(by_text)}")
+        return by_text[text]
+
+    return parse
+
+
+def choices(options: Sequence[str]) -> Parser:
+    """A parser of a comma-separated list of distinct ``options`` (may be empty)."""
+
+    def parse(text: str) -> list[str]:
+        items = [item.strip() for item in text.split(",")] if text else []
+        wrong = [item for item in items if item not in options]
+        if wrong or len(set(items)) != len(items):
+            raise ValueError(f"it must list distinct values among {', '.join(options)}")
+        return items
+
+    return parse
+
+
+def boolean(text: str) -> bool:
+    """Parse ``true`` / ``false`` (also ``1`` / ``0``, ``yes`` / ``no``)."""
+    lowered = text.strip().lower()
+    if lowered in {"true", "1", "yes", "on"}:
+        return True
+    if lowered in {"false", "0", "no", "off"}:
+        return False
+    raise ValueError("it must be true or false")
+
+
+def iso_date(text: str) -> dt.date:
+    """Parse a day written ``YYYY-MM-DD`` (1970 to 2100)."""
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("it must be a day written YYYY-MM-DD") from None
+    if not dt.date(1970, 1, 1) <= value <= dt.date(2100, 12, 31):
+        raise ValueError("it must be a day from 1970 to 2100")
+    return value
+
+
+def symbol(text: str) -> str:
+    """Parse a ticker symbol such as ``MA`` or ``BRK-B`` (upper-cased)."""
+    if not re.fullmatch(r"[A-Za-z0-9.^=\-]{1,20}", text.strip()):
+        raise ValueError("it must be a ticker symbol such as MA")
+    return text.strip().upper()
+
+
+def optional_year(low: int, high: int) -> Parser:
+    """A parser of a year in ``[low, high]``, or ``""`` for none."""
+    year = integer(low, high)
+    return lambda text: None if text == "" else year(text)
+
+
+def _unknown(name: str) -> str:
+    return (
+        f"The link's parameter {name!r} is not a setting of this page; it is ignored."
+    )
+
+
+def _invalid(name: str, text: str, why: str, default: Any) -> str:
+    shown = format_value(default) or "none"
+    return (
+        f"The link's {name} value {text!r} cannot be used ({why}); the default "
+        f"{shown!r} is used instead."
+    )
+
+
+def parse_params(
+    params: Mapping[str, str],
+    parsers: Mapping[str, Parser],
+    defaults: Mapping[str, Any],
+    ignored: Sequence[str] = (),
+) -> tuple[dict[str, Any], list[str]]:
+    """Read a link's parameters one by one; a bad one keeps its default.
+
+    Args:
+        params: Parameter name -> text, as in the address.
+        parsers: Name -> parser, for every name this page can read now.
+        defaults: Name -> default value, for every name of ``parsers``.
+        ignored: Names skipped without a warning (they cannot apply now, e.g.
+            the columns of an upload).
+
+    Returns:
+        The setup (every name of ``defaults``, from the link where valid) and
+        one warning sentence per unknown or invalid parameter.
+    """
+    setup = dict(defaults)
+    warnings: list[str] = []
+    for name, text in params.items():
+        if name in _EMBED or name in ignored:
+            continue
+        if name not in parsers:
+            warnings.append(_unknown(name))
+            continue
+        try:
+            setup[name] = parsers[name](text)
+        except ValueError as err:
+            warnings.append(_invalid(name, text, str(err), defaults.get(name)))
+    return setup, warnings
+
+
+def format_params(
+    setup: Mapping[str, Any], defaults: Mapping[str, Any], always: Sequence[str] = ()
+) -> dict[str, str]:
+    """The link's parameters: the setup's values that differ from the defaults.
+
+    Args:
+        setup: Name -> value, in the order the parameters are written.
+        defaults: Name -> default value.
+        always: Names written even at their default (e.g. a ticker's dates).
+    """
+    return {
+        name: format_value(value)
+        for name, value in setup.items()
+        if name in always or value != defaults.get(name)
+    }
+
+
+def page_address(base: str | None, params: Mapping[str, str]) -> str:
+    """The full link: the page's address in the browser and the parameters.
+
+    Args:
+        base: The page's address without parameters (``st.context.url``), or
+            ``None`` when unknown (then only ``"?..."`` is returned).
+        params: The link's parameters.
+    """
+    if not base:
+        return query_string(params)
+    parts = urlsplit(base)
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", "")) + query_string(params)
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """``"?epochs=3&models=lstm,gru"`` (``""`` for no parameters)."""
+    if not params:
+        return ""
+    return "?" + urlencode(params, safe=",:")
+
+
+# --------------------------------------------------------------------------------
+# Training settings (both pages)
+# --------------------------------------------------------------------------------
+
+
+def training_parsers() -> dict[str, Parser]:
+    """Parsers of the training settings, within the form widgets' ranges."""
+    return {
+        "models": choices(MODEL_KINDS),
+        "window": integer(2, 100_000),
+        "units": integer(1, 1024),
+        "layers": integer(1, 4),
+        "dropout": number(0.0, 0.5),
+        "optimizer": choice(OPTIMIZERS),
+        "learning_rate": number(0.00001, 1.0),
+        "epochs": integer(1, 1000),
+        "batch_size": choice(widgets.BATCH_SIZES),
+        "seed": integer(0, 2**31 - 1),
+        "early_stopping": boolean,
+        "patience": integer(1, 100),
+        "seeds": integer(1, 20),
+        "jit_compile": boolean,
+        "target": choice(TARGETS),
+        "scale_low": number(-1.0, 1.0),
+        "scale_high": number(-1.0, 1.0),
+    }
+
+
+def training_defaults(models: Sequence[str]) -> dict[str, Any]:
+    """The form's defaults as a setup, with the page's default models."""
+    values = {name: DEFAULT_SETTINGS[name] for name in TRAINING_NAMES}
+    values["models"] = list(models)
+    for name in ("dropout", "learning_rate", "scale_low", "scale_high"):
+        values[name] = float(values[name])
+    return values
+
+
+def check_training(setup: dict[str, Any], defaults: Mapping[str, Any]) -> list[str]:
+    """Put back the defaults if the training settings do not fit together.
+
+    Returns:
+        One warning sentence per problem (none if they fit).
+    """
+    warnings: list[str] = []
+    scale = (setup["scale_low"], setup["scale_high"])
+    if scale not in widgets.SCALES.values():
+        allowed = " or ".join(
+            f"{low:g} to {high:g}" for low, high in widgets.SCALES.values()
+        )
+        warnings.append(
+            f"The link's scale_low and scale_high ({scale[0]:g} to {scale[1]:g}) are "
+            f"not a range the page offers ({allowed}); the default is used instead."
+        )
+        setup["scale_low"], setup["scale_high"] = (
+            defaults["scale_low"],
+            defaults["scale_high"],
+        )
+    settings = {name: setup[name] for name in TRAINING_NAMES}
+    settings["models"] = settings["models"] or list(MODEL_KINDS)
+    try:
+        config_from_settings(settings)
+    except ValueError as err:
+        warnings.append(
+            f"The link's training settings do not fit together ({err}); the "
+            "defaults are used instead."
+        )
+        setup.update({name: defaults[name] for name in TRAINING_NAMES})
+    return warnings
+
+
+def _training_from_widgets(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    setup: dict[str, Any] = {}
+    for name in widgets.FORM_SETTINGS:
+        value = values.get(f"{prefix}_{name}", DEFAULT_SETTINGS[name])
+        setup[name] = list(value) if name == "models" else value
+    low, high = widgets.SCALES.get(
+        values.get(f"{prefix}_scale"),
+        (DEFAULT_SETTINGS["scale_low"], DEFAULT_SETTINGS["scale_high"]),
+    )
+    setup["scale_low"], setup["scale_high"] = float(low), float(high)
+    for name in ("dropout", "learning_rate"):
+        setup[name] = float(setup[name])
+    return setup
+
+
+def _training_widgets(prefix: str, setup: Mapping[str, Any]) -> dict[str, Any]:
+    values = {f"{prefix}_{name}": setup[name] for name in widgets.FORM_SETTINGS}
+    values[f"{prefix}_models"] = list(setup["models"])
+    for name in ("dropout", "learning_rate"):
+        values[f"{prefix}_{name}"] = float(setup[name])
+    values[f"{prefix}_scale"] = widgets.scale_label(
+        (setup["scale_low"], setup["scale_high"])
+    )
+    return values
+
+
+def _key_of(options: Mapping[str, str], label: Any, default: str) -> str:
+    return next((name for name, text in options.items() if text == label), default)
+
+
+# --------------------------------------------------------------------------------
+# Prices
+# --------------------------------------------------------------------------------
+
+PRICE_DATA_NAMES = (
+    "columns",
+    "split_method",
+    "train_start_year",
+    "train_end_year",
+    "test_end_year",
+    "train_fraction",
+)
+"""Price settings that need the data (none of them travel with an upload)."""
+
+
+def price_defaults(data: core.PriceData | None) -> dict[str, Any]:
+    """The price page's defaults as a setup (the split's depend on the data)."""
+    first, last = data.years if data is not None else (2016, 2021)
+    setup: dict[str, Any] = {
+        "source": "sample",
+        "sample": core.PRICE_SAMPLES[0],
+        "ticker": DEFAULT_SYMBOL,
+        "start": FIRST_DAY,
+        "end": None,
+        "columns": [data.default_column()] if data is not None else None,
+        "split_method": "years" if first < last else "fraction",
+        "train_start_year": max(first, last - 5),
+        "train_end_year": max(first, last - 1),
+        "test_end_year": None,
+        "train_fraction": 0.8,
+    }
+    return setup | training_defaults(MODEL_KINDS)
+
+
+def price_parsers(data: core.PriceData | None) -> dict[str, Parser]:
+    """Parsers of the price page's settings (the split's need the data)."""
+    parsers: dict[str, Parser] = {
+        "source": choice(list(PRICE_SOURCES)),
+        "sample": choice(core.PRICE_SAMPLES),
+        "ticker": symbol,
+        "start": iso_date,
+        "end": iso_date,
+    }
+    if data is not None:
+        first, last = data.years
+        parsers |= {
+            "columns": choices(data.columns),
+            "split_method": choice(
+                ["years", "fraction"] if first < last else ["fraction"]
+            ),
+            "train_start_year": integer(first, last),
+            "train_end_year": integer(first, last),
+            "test_end_year": optional_year(first + 1, last),
+            "train_fraction": number(0.5, 0.95),
+        }
+    return parsers | training_parsers()
+
+
+def _check_price_split(setup: dict[str, Any], defaults: Mapping[str, Any]) -> list[str]:
+    start, end, test_end = (
+        setup["train_start_year"],
+        setup["train_end_year"],
+        setup["test_end_year"],
+    )
+    warnings: list[str] = []
+    if start > end:
+        warnings.append(
+            f"The link's train_start_year {start} is after its train_end_year {end}; "
+            "the default training years are used instead."
+        )
+        setup["train_start_year"] = defaults["train_start_year"]
+        setup["train_end_year"] = defaults["train_end_year"]
+    if test_end is not None and test_end <= setup["train_end_year"]:
+        warnings.append(
+            f"The link's test_end_year {test_end} is not after the training years; "
+            "the test runs until the end of the data instead."
+        )
+        setup["test_end_year"] = None
+    return warnings
+
+
+def parse_price(
+    params: Mapping[str, str], data: core.PriceData | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Read a price page link.
+
+    Args:
+        params: The address's parameters.
+        data: The prices the link's source gives (``None`` for an upload, or
+            before they are loaded: then the columns and split are skipped).
+
+    Returns:
+        The setup (every name, defaults where the link is silent or wrong) and
+        the warning sentences.
+    """
+    defaults = price_defaults(data)
+    ignored = PRICE_DATA_NAMES if data is None else ()
+    setup, warnings = parse_params(params, price_parsers(data), defaults, ignored)
+    if data is not None:
+        warnings += _check_price_split(setup, defaults)
+    if setup["end"] is not None and setup["end"] <= setup["start"]:
+        warnings.append(
+            f"The link's end {setup['end']} is not after its start {setup['start']}; "
+            "the default dates are used instead."
+        )
+        setup["start"], setup["end"] = FIRST_DAY, None
+    return setup, warnings + check_training(setup, defaults)
+
+
+def price_setup(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The price page's setup from its widget values (by widget key).
+
+    Only the settings that apply are included: the sample for a sample, the
+    ticker and its dates for a ticker, no columns or split for an upload, the
+    years or the fraction for the split method chosen.
+    """
+    source = _key_of(PRICE_SOURCES, values.get("price_source"), "sample")
+    setup: dict[str, Any] = {"source": source}
+    if source == "sample":
+        setup["sample"] = values.get("price_sample", core.PRICE_SAMPLES[0])
+    elif source == "ticker":
+        setup["ticker"] = (
+            str(values.get("price_symbol") or DEFAULT_SYMBOL).strip().upper()
+        )
+        setup["start"] = values.get("price_start") or FIRST_DAY
+        setup["end"] = values.get("price_end") or dt.date.today()
+    if source != "upload" and "price_columns" in values:
+        setup["columns"] = list(values["price_columns"])
+        if values.get("price_method") == FRACTION_METHOD:
+            setup["split_method"] = "fraction"
+            setup["train_fraction"] = float(values.get("price_fraction", 0.8))
+        else:
+            setup["split_method"] = "years"
+            start, end = values.get("price_years", (2016, 2020))
+            setup["train_start_year"], setup["train_end_year"] = int(start), int(end)
+            test_end = values.get("price_test_end", UNTIL_END)
+            setup["test_end_year"] = None if test_end == UNTIL_END else int(test_end)
+    return setup | _training_from_widgets("price", values)
+
+
+def price_link(
+    values: Mapping[str, Any], data: core.PriceData | None
+) -> dict[str, str]:
+    """The price page's link parameters for its widget values and data."""
+    setup = price_setup(values)
+    if data is None:  # nothing to check the columns and split against
+        setup = {k: v for k, v in setup.items() if k not in PRICE_DATA_NAMES}
+    always = ("start", "end") if setup["source"] == "ticker" else ()
+    return format_params(setup, price_defaults(data), always)
+
+
+def price_widget_values(
+    setup: Mapping[str, Any], data: core.PriceData | None
+) -> dict[str, Any]:
+    """Widget key -> value that draw a setup on the price page.
+
+    With ``data``, the columns and split are set too, and ``price_data_key``
+    marks them as meant for that data (so the page does not reset them).
+    """
+    values: dict[str, Any] = {
+        "price_source": PRICE_SOURCES[setup["source"]],
+        "price_sample": setup["sample"],
+        "price_symbol": setup["ticker"],
+        "price_start": setup["start"],
+        "price_end": setup["end"] or dt.date.today(),
+    }
+    if data is not None:
+        years = setup["split_method"] == "years"
+        values |= {
+            "price_data_key": data.fingerprint(),
+            "price_columns": list(setup["columns"]),
+            "price_method": YEARS_METHOD if years else FRACTION_METHOD,
+            "price_years": (setup["train_start_year"], setup["train_end_year"]),
+            "price_test_end": setup["test_end_year"] or UNTIL_END,
+            "price_fraction": setup["train_fraction"],
+        }
+    return values | _training_widgets("price", setup)
+
+
+# --------------------------------------------------------------------------------
+# Tracks
+# --------------------------------------------------------------------------------
+
+TRACK_DATA_NAMES = ("individual", "columns", "train_rows", "test_rows")
+"""Tracking settings that need the data (none of them travel with an upload)."""
+
+
+def _default_rows(rows: int) -> tuple[int, int]:
+    """The tracking page's default rows for a first individual of ``rows`` rows."""
+    split = TRACKS_DEFAULT.split
+    train = min(split.train_rows, max(10, int(rows * 2 / 3)))
+    return train, max(1, min(split.test_rows, rows - train))
+
+
+def tracking_defaults(data: core.TrackingData | None) -> dict[str, Any]:
+    """The tracking page's defaults as a setup (the rows depend on the data)."""
+    setup: dict[str, Any] = {"source": "sample", "sample": "fly"}
+    if data is not None:
+        ids = data.ids()
+        train, test = _default_rows(int(data.counts().iloc[0]))
+        setup |= {
+            "individual": ids[0],
+            "columns": list(data.features[:2]),
+            "train_rows": train,
+            "test_rows": test,
+        }
+    else:
+        split = TRACKS_DEFAULT.split
+        setup |= {
+            "individual": None,
+            "columns": None,
+            "train_rows": split.train_rows,
+            "test_rows": split.test_rows,
+        }
+    setup["rollout"] = FREE_RUN
+    return setup | training_defaults(TRACKS_DEFAULT.models)
+
+
+def tracking_parsers(data: core.TrackingData | None) -> dict[str, Parser]:
+    """Parsers of the tracking page's settings (the rows need the data)."""
+    parsers: dict[str, Parser] = {
+        "source": choice(list(TRACK_SOURCES)),
+        "sample": choice(core.TRACKING_SAMPLES),
+    }
+    if data is not None:
+        most = int(data.counts().max())
+        parsers |= {
+            "individual": choice(data.ids()),
+            "columns": choices(list(data.features)),
+            "train_rows": integer(10, most),
+            "test_rows": integer(1, most),
+        }
+    parsers["rollout"] = integer(0, 20_000)
+    return parsers | training_parsers()
+
+
+def parse_tracking(
+    params: Mapping[str, str], data: core.TrackingData | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Read a tracking page link (see :func:`parse_price`)."""
+    defaults = tracking_defaults(data)
+    ignored = TRACK_DATA_NAMES if data is None else ()
+    setup, warnings = parse_params(params, tracking_parsers(data), defaults, ignored)
+    return setup, warnings + check_training(setup, defaults)
+
+
+def tracking_setup(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The tracking page's setup from its widget values (by widget key)."""
+    source = _key_of(TRACK_SOURCES, values.get("trk_source"), "sample")
+    setup: dict[str, Any] = {"source": source}
+    if source == "sample":
+        setup["sample"] = values.get("trk_sample", "fly")
+        for name in TRACK_DATA_NAMES:
+            if f"trk_{name}" in values:
+                value = values[f"trk_{name}"]
+                setup[name] = list(value) if name == "columns" else value
+    setup["rollout"] = int(values.get("trk_rollout", FREE_RUN))
+    return setup | _training_from_widgets("trk", values)
+
+
+def tracking_link(
+    values: Mapping[str, Any], data: core.TrackingData | None
+) -> dict[str, str]:
+    """The tracking page's link parameters for its widget values and data."""
+    setup = tracking_setup(values)
+    if data is None:
+        setup = {k: v for k, v in setup.items() if k not in TRACK_DATA_NAMES}
+    return format_params(setup, tracking_defaults(data))
+
+
+def tracking_widget_values(
+    setup: Mapping[str, Any], data: core.TrackingData | None
+) -> dict[str, Any]:
+    """Widget key -> value that draw a setup on the tracking page."""
+    values: dict[str, Any] = {
+        "trk_source": TRACK_SOURCES[setup["source"]],
+        "trk_sample": setup["sample"],
+        "trk_rollout": setup["rollout"],
+    }
+    if data is not None:
+        values["trk_data_key"] = data.fingerprint()
+        values |= {f"trk_{name}": setup[name] for name in TRACK_DATA_NAMES}
+        values["trk_columns"] = list(setup["columns"])
+    return values | _training_widgets("trk", setup)
+
+
+# --------------------------------------------------------------------------------
+# The two calls of a page
+# --------------------------------------------------------------------------------
+
+_DONE = "_link_done_"
+
+
+def _load(setup: Mapping[str, Any]) -> Any:
+    """The data a link's source names (cached loaders), or ``None``."""
+    try:
+        if setup["source"] == "sample":
+            return loaders.sample(setup["sample"])
+        if setup["source"] == "ticker":
+            end = setup["end"] or dt.date.today()
+            return loaders.ticker(
+                setup["ticker"], setup["start"].isoformat(), end.isoformat()
+            )
+    except core.DataError:
+        return None  # the page shows the loader's error itself
+    return None
+
+
+def restore(page: str) -> None:
+    """Apply the link this page was opened with (call before any widget).
+
+    Runs once per page and session: later runs, and visits after going to
+    another page, keep the student's own changes.
+
+    Args:
+        page: ``"price"`` or ``"tracking"``.
+    """
+    if st.session_state.get(_DONE + page):
+        return
+    st.session_state[_DONE + page] = True
+    params = st.query_params.to_dict()
+    if not params:
+        return
+    parse = parse_price if page == "price" else parse_tracking
+    to_widgets = price_widget_values if page == "price" else tracking_widget_values
+    first, _ = parse(params, None)
+    data = _load(first)
+    setup, warnings = parse(params, data)
+    values = to_widgets(setup, data)
+    if page == "price" and setup["source"] == "ticker":
+        values["price_ticker_request"] = (
+            setup["ticker"],
+            setup["start"].isoformat(),
+            values["price_end"].isoformat(),
+        )
+    state.reset(values)
+    for warning in warnings:
+        st.warning(warning, icon=":material/link_off:")
+    if setup["source"] == "upload":
+        st.info(UPLOAD_NOTE, icon=":material/upload_file:")
+
+
+def share(page: str, data: Any) -> None:
+    """Keep the address in step with the settings; draw *Copy link to this setup*.
+
+    Args:
+        page: ``"price"`` or ``"tracking"``.
+        data: The page's loaded data, or ``None``.
+    """
+    values = st.session_state.to_dict()
+    if page == "price":
+        params = price_link(values, data)
+        upload = values.get("price_source") == PRICE_SOURCES["upload"]
+    else:
+        params = tracking_link(values, data)
+        upload = values.get("trk_source") == TRACK_SOURCES["upload"]
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    with st.expander("Copy link to this setup", icon=":material/link:"):
+        st.code(
+            page_address(st.context.url, params),
+            language=None,
+            wrap_lines=True,
+        )
+        st.caption(
+            "Send this address to your class: everyone who opens it gets the same "
+            f"data, split, models and settings. {FORM_NOTE}"
+            + (f" {UPLOAD_NOTE}" if upload else "")
+        )
