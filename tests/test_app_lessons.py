@@ -5,10 +5,12 @@ Two kinds of test: the lessons drawn on their own for comparisons built by hand
 trained with tiny settings (4 units, window 5, 1 epoch), including the
 random-walk control preset, where the copy warning must appear.
 
-The control test asserts the warning for the linear autoregression, which the
-copy check includes (see ``ui.lessons.CHECKED_BASELINES``): a least-squares fit
-on a random walk learns "tomorrow = today" whatever the seed, while what a tiny
-one-epoch network learns depends on its starting weights.
+The tiny control test asserts the warning for the linear autoregression, which
+the copy check includes (see ``ui.lessons.CHECKED_BASELINES``): a least-squares
+fit on a random walk learns "tomorrow = today" whatever the seed, while a tiny
+one-epoch network is simply bad (skill about -8, best lag 0) and is not named.
+One slower test (about 45 s) trains the preset's *Quick demo* (32 units, 10
+epochs), where both networks have learned to copy and are named.
 """
 
 import base64
@@ -232,3 +234,21 @@ def test_the_tracking_table_has_skill_and_best_lag():
     labels = [e.label for e in at.expander]
     assert "Is it only copying yesterday? How to read Skill and Best lag" in labels
     assert len(metrics_tables(at)) == 1
+
+
+@pytest.mark.slow
+def test_the_control_quick_demo_flags_both_networks():
+    """The preset's *Quick demo* (32 units, 10 epochs): the networks copy too."""
+    at = new_app()
+    at.selectbox(key="price_preset").set_value("random-walk-control")
+    at.button(key="price_preset_use").click().run()
+    at.button(key="price_preset_quick").click().run()
+    train(at)
+    no_exception(at)
+    assert not errors(at)
+    values = lab.skill_and_lag(last_record(at, "price").comparison)
+    assert [values[k]["best_lag"] for k in ("lstm", "gru")] == [1, 1]
+    assert values["lstm"]["skill"] <= 0 and values["gru"]["skill"] <= 0
+    (warning,) = copy_warnings(at)
+    assert warning.startswith("LSTM mostly copies the last value")
+    assert "GRU mostly copies the last value" in warning
