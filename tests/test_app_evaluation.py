@@ -7,6 +7,7 @@ comparison; the small helpers of :mod:`ui.evaluation` against hand-made cases.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -76,6 +77,15 @@ def test_fold_wins_compares_the_best_model_with_the_best_baseline():
 # --------------------------------------------------------------------------------
 
 
+def spec_array(value) -> np.ndarray:
+    """An array from Plotly's JSON (a list, or base64 with dtype and shape)."""
+    if not isinstance(value, dict):
+        return np.asarray(value, dtype=np.float64)
+    data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    shape = [int(n) for n in str(value.get("shape", len(data))).split(",")]
+    return data.reshape(shape)
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
@@ -125,7 +135,9 @@ def test_price_interval_band_with_seeds_and_the_coverage_reached(price_app):
         "GRU",
     ]
     expected = evaluate.model_intervals(comparison, 0.8)["gru"]
-    np.testing.assert_allclose(fig["data"][3]["y"], expected.upper[:, 0], rtol=1e-9)
+    np.testing.assert_allclose(
+        spec_array(fig["data"][3]["y"]), expected.upper[:, 0], rtol=1e-9
+    )
     shown = texts(at)
     assert f"held {expected.coverage:.1%} of the real test values (nominal 80%)" in (
         shown
@@ -158,8 +170,8 @@ def test_price_error_by_horizon_puts_models_and_baselines_on_one_chart(price_app
     for trace, kind in zip(
         fig["data"], ["gru", "persistence", "linear_ar"], strict=True
     ):
-        assert trace["x"] == list(range(1, 21))
-        np.testing.assert_allclose(trace["y"], expected[kind], rtol=1e-9)
+        np.testing.assert_array_equal(spec_array(trace["x"]), np.arange(1, 21))
+        np.testing.assert_allclose(spec_array(trace["y"]), expected[kind], rtol=1e-9)
     assert "closer than" in texts(at)
 
 
@@ -174,7 +186,9 @@ def test_price_backtest_without_and_with_refits(price_app):
     fig = figure_named(at, "Error per test fold")
     assert trace_names(fig) == ["GRU", "Persistence (naive)", "Linear autoregression"]
     expected = evaluate.backtest_frame(evaluate.run_backtest(comparison, 3))
-    np.testing.assert_allclose(fig["data"][0]["y"], expected["gru"], rtol=1e-9)
+    np.testing.assert_allclose(
+        spec_array(fig["data"][0]["y"]), expected["gru"], rtol=1e-9
+    )
     table = next(d.value for d in at.dataframe if "Test rows" in d.value.columns)
     assert len(table) == 3
     np.testing.assert_allclose(table["GRU"], expected["gru"], rtol=1e-9)
@@ -199,7 +213,9 @@ def test_price_backtest_without_and_with_refits(price_app):
     assert kept["refit"] and len(kept["folds"]) == 3
     refitted = figure_named(at, "Error per test fold")
     # Fold 1 trains on the training period in both: the comparison's own fits.
-    assert refitted["data"][0]["y"][0] == pytest.approx(fig["data"][0]["y"][0])
+    assert spec_array(refitted["data"][0]["y"])[0] == pytest.approx(
+        spec_array(fig["data"][0]["y"])[0]
+    )
 
 
 def test_refits_over_the_budget_are_refused_in_one_sentence(price_app, monkeypatch):
@@ -250,7 +266,9 @@ def test_tracking_interval_is_a_radius_and_horizon_has_constant_velocity():
     assert trace_names(fig)[-2:] == ["Real", "GRU"]
     at.selectbox(key="trk_eval_column").set_value("Y").run(timeout=TIMEOUT)
     fig = figure_named(at, "Y: GRU one-step forecast")
-    np.testing.assert_allclose(fig["data"][-2]["y"], comparison.actual[:, 1])
+    np.testing.assert_allclose(
+        spec_array(fig["data"][-2]["y"]), comparison.actual[:, 1]
+    )
 
     at = open_tab(at, "trk_eval_tab", "Error by horizon")
     no_exception(at)
@@ -258,7 +276,9 @@ def test_tracking_interval_is_a_radius_and_horizon_has_constant_velocity():
     names = trace_names(fig)
     assert names[0] == "GRU" and "Constant velocity (naive)" in names
     errors_by_kind = evaluate.comparison_horizon_errors(comparison, 30)
-    np.testing.assert_allclose(fig["data"][0]["y"], errors_by_kind["gru"], rtol=1e-9)
+    np.testing.assert_allclose(
+        spec_array(fig["data"][0]["y"]), errors_by_kind["gru"], rtol=1e-9
+    )
 
     at = open_tab(at, "trk_eval_tab", "Walk-forward backtest")
     no_exception(at)

@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from forecasting import evaluate, lab_charts
@@ -129,27 +128,6 @@ def coverage_text(interval: Interval, kind: str, columns: tuple[str, ...]) -> st
         f"held {reached} of the {what} (nominal {interval.nominal:.0%}), calibrated "
         f"on {interval.n_calibration:,} training rows."
     )
-
-
-def coverage_frame(intervals: Mapping[str, Interval]) -> pd.DataFrame:
-    """The intervals of every model as a table, one row per model.
-
-    Returns:
-        Indexed by display name, with ``Nominal``, ``Reached on test`` (shares
-        0..1), ``Half-width`` (the first column's, or the radius) and
-        ``Calibration rows``.
-    """
-    rows = [
-        {
-            "model": display_name(kind),
-            "Nominal": interval.nominal,
-            "Reached on test": interval.coverage,
-            "Half-width": float(interval.half_width[0]),
-            "Calibration rows": interval.n_calibration,
-        }
-        for kind, interval in intervals.items()
-    ]
-    return pd.DataFrame(rows).set_index("model")
 
 
 NOT_HELD_OUT = (
