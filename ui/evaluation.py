@@ -384,7 +384,7 @@ def _follow_refits(page: str) -> None:
     if seconds:
         st.success(
             f"Refitted the networks on {meta['k'] - 1} more fold(s) in "
-            f"{runner.format_seconds(seconds)}.",
+            f"{seconds:.0f} s.",
             icon=":material/check_circle:",
         )
 

@@ -269,7 +269,7 @@ def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
     if seconds:
         st.success(
             f"Trained {len(waiting.plan.config.models)} model(s) in "
-            f"{format_seconds(seconds)}; the results are below.",
+            f"{_format_seconds(seconds)}; the results are below.",
             icon=":material/check_circle:",
         )
     return comparison, waiting.meta, seconds
@@ -328,8 +328,7 @@ def _wait(jobs_engine: Engine, waiting: Pending, board: _Board) -> list[Status]:
         time.sleep(_POLL_SECONDS)
 
 
-def format_seconds(seconds: float) -> str:
-    """``"42 s"`` under 90 seconds, else ``"2 min 05 s"``."""
+def _format_seconds(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
@@ -421,7 +420,7 @@ def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> st
     # Whole 5 s after the first 10: thirty waiting pages each redraw their
     # headline only when it changes.
     shown = elapsed if elapsed < 10 else 5 * (elapsed // 5)
-    head = f"{done} of {len(statuses)} fits done, {format_seconds(shown)} so far."
+    head = f"{done} of {len(statuses)} fits done, {_format_seconds(shown)} so far."
     if queued and not running:
         SHOWN["waiting"] += 1
         first = min(s.position for s in queued)
