@@ -173,7 +173,9 @@ def test_price_sample_trains_and_same_settings_do_not_retrain():
     assert not errors(at)
     assert runner.engine().launched == before + 3  # one fit per model kind
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
-    assert len(at.get("plotly_chart")) == 4  # series, forecast, residuals, loss
+    # series, forecast, residuals, loss, and the open tab of "Beyond one test
+    # score" (the prediction interval band)
+    assert len(at.get("plotly_chart")) == 5
     # predictions, metrics, 3 models, the run history
     assert len(at.download_button) == 2 + 3 + 1
 
