@@ -16,7 +16,7 @@ from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData, series_frame
 from forecasting.presets import Preset
 from forecasting.windows import Split, split_series
-from ui import links, loaders, nav, results, runner, sources, state, widgets
+from ui import evaluation, links, loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "price"
 UNTIL_END = "until the end of the data"
@@ -210,6 +210,7 @@ widgets.preset_picker("price", "compare", preset_values, lambda _: n_train)
 with st.form("price_form", border=True):
     max_window = len(frame) - 2 if frame is not None else 1000
     choices = widgets.training_controls("price", max_window)
+    rollout = evaluation.free_run_input()
     if choices.config is not None and not choices.error:
         caption = widgets.estimate_caption(choices.config, n_train)
         st.caption(caption + runner.budget_note())
@@ -227,7 +228,7 @@ if not choices.error and columns and split_config is not None:
         if submitted:
             st.error(str(err))
 key = (
-    runner.cache_key(data.fingerprint(), config, 0)
+    runner.cache_key(data.fingerprint(), config, rollout)
     if data is not None and config is not None
     else None
 )
@@ -254,9 +255,11 @@ if submitted:
             meta={
                 "key": key,
                 "data_label": sources.data_label(data.name),
-                "summary": config.describe(),
+                "summary": config.describe()
+                + (f" · free run {rollout} days" if rollout else ""),
                 "extras": {"preset": widgets.matching_preset(config, data.name)},
             },
+            rollout_steps=rollout,
         )
 runner.follow_and_store(PAGE)
 

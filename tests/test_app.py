@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +174,9 @@ def test_price_sample_trains_and_same_settings_do_not_retrain():
     assert not errors(at)
     assert runner.engine().launched == before + 3  # one fit per model kind
     check_rows(at, "price", ["lstm", "gru", "simple_rnn"])
-    assert len(at.get("plotly_chart")) == 4  # series, forecast, residuals, loss
+    # series, forecast, residuals, loss, and the open tab of "Beyond one test
+    # score" (the prediction interval band)
+    assert len(at.get("plotly_chart")) == 5
     # predictions, metrics, 3 models, the run history
     assert len(at.download_button) == 2 + 3 + 1
 
@@ -384,11 +387,23 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     from ui import runner
 
     engine = runner.engine()
-    # Another student's two long jobs hold both workers when this one presses Train.
-    others = [
-        engine.submit(SleepJob(f"other-{i}", steps=60, pause=0.1), "another-student")
-        for i in range(engine.backend.capacity)
-    ]
+    # Another student's long jobs hold the regular workers, and a third student's
+    # the spare (surge) ones, when this one presses Train.
+    surge = engine.backend.surge
+    others = []
+    for owner, count in (
+        ("another-student", engine.backend.capacity - surge),
+        ("third-student", surge),
+    ):
+        jobs = [
+            engine.submit(SleepJob(f"{owner}-{i}", steps=60, pause=0.1), owner)
+            for i in range(count)
+        ]
+        deadline = time.monotonic() + 30
+        while any(engine.status(t).state != "running" for t in jobs):
+            assert time.monotonic() < deadline, "the workers did not take the jobs"
+            time.sleep(0.05)
+        others += jobs
     shown = runner.SHOWN["waiting"]
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))

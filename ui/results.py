@@ -17,7 +17,7 @@ from pandas.io.formats.style import Styler
 from forecasting import charts, metrics
 from forecasting.compare import BASELINE_LABELS, Comparison, Transfer, rollout_error
 from forecasting.config import MODEL_LABELS
-from ui import history, lessons, runner, state
+from ui import evaluation, history, lessons, runner, state
 from ui.state import RunRecord
 
 COLUMN_NAMES = {
@@ -365,6 +365,7 @@ def price_results(record: RunRecord, current: bool) -> None:
         loss_tab(comparison)
     with files:
         downloads(record, "Date")
+    evaluation.section(record, "price")
     history.section("price", record)
 
 
@@ -422,6 +423,7 @@ def tracking_results(
         transfer_section(record, other_frame, others)
     with tabs[5]:
         downloads(record, str(comparison.split.test_index.name or "row"))
+    evaluation.section(record, "tracking")
     history.section("tracking", record)
 
 

@@ -144,19 +144,42 @@ def start_training(
         check_rollout(rollout_steps)
         plan = plan_comparison(frame, config, rollout_steps)
         check_budget(config, len(plan.windows.x_train), app_budget())
-        jobs_engine, who = engine(), owner()
-        jobs_engine.heartbeat(who)
-        tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
     except (DataError, ValueError) as err:
         st.error(str(err))
         return False
     except Exception as err:  # never show a traceback
         report_unexpected(err)
         return False
+    return start_jobs(page, plan, meta)
+
+
+def start_jobs(name: str, plan: Plan, meta: dict[str, Any]) -> bool:
+    """Queue a plan's jobs on the engine, followed later by :func:`follow_jobs`.
+
+    Any earlier jobs kept under ``name`` are cancelled (after the new ones are
+    submitted, so identical jobs are joined rather than started again).
+
+    Args:
+        name: Where the jobs are kept in the session: a page (its training) or
+            e.g. ``"price_backtest"``; also the prefix of the Cancel button's key.
+        plan: The jobs (:class:`~forecasting.jobs.FitJob`), with the settings and
+            windows the progress board reads.
+        meta: Kept with the jobs and handed back when they are done.
+
+    Returns:
+        Whether the jobs were queued.
+    """
+    try:
+        jobs_engine, who = engine(), owner()
+        jobs_engine.heartbeat(who)
+        tickets = [jobs_engine.submit(job, who) for job in plan.jobs]
+    except Exception as err:  # never show a traceback
+        report_unexpected(err)
+        return False
     # Submitted before the earlier training is cancelled: pressing Train twice
     # joins the jobs already running instead of starting them again.
-    cancel(page)
-    st.session_state[_PENDING + page] = Pending(plan, tickets, meta)
+    cancel(name)
+    st.session_state[_PENDING + name] = Pending(plan, tickets, meta)
     return True
 
 
@@ -185,32 +208,38 @@ def sidebar_note(current: str) -> None:
             )
 
 
-def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
-    """Show the page's training until it ends; return the finished comparison.
+def follow_jobs(name: str) -> tuple[list[FitResult], Pending, float] | None:
+    """Show the progress of the jobs kept under ``name`` until they end.
+
+    The board (bars per model, place in line, Cancel) is drawn where this is
+    called; a page rerun while the jobs run picks them up again.
 
     Returns:
-        ``(comparison, meta, seconds)`` once every job is done (``seconds`` is 0
-        when everything came from the cache), else ``None`` (nothing pending,
-        cancelled or failed: the page says which).
+        ``(results, pending, seconds)`` once every job is done (results in the
+        plan's job order; ``seconds`` is 0 when everything came from the cache),
+        else ``None`` (nothing pending, cancelled or failed: the page says which).
+
+    Raises:
+        JobFailed: A job failed (as the user's error, see ``user_error``).
     """
-    waiting = pending(page)
+    waiting = pending(name)
     if waiting is None:
         return None
-    if st.session_state.get(f"{page}_cancel"):
-        cancel(page)
+    if st.session_state.get(f"{name}_cancel"):
+        cancel(name)
         st.info("Training cancelled.", icon=":material/cancel:")
         return None
     jobs_engine = engine()
     slot = st.empty()
-    board = _Board(waiting, slot, f"{page}_cancel")
+    board = _Board(waiting, slot, f"{name}_cancel")
     try:
         statuses = _wait(jobs_engine, waiting, board)
     except JobFailed as err:
-        st.session_state.pop(_PENDING + page, None)
+        st.session_state.pop(_PENDING + name, None)
         slot.empty()
         raise user_error(err) from None
     slot.empty()
-    st.session_state.pop(_PENDING + page, None)
+    st.session_state.pop(_PENDING + name, None)
     if any(s.state == CANCELLED for s in statuses):
         st.warning(
             "The training was cancelled (by a teacher's restart or a closed tab); "
@@ -220,9 +249,24 @@ def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
         return None
     results: list[FitResult] = [jobs_engine.result(t) for t in waiting.tickets]
     jobs_engine.release(waiting.tickets)
-    comparison = assemble(waiting.plan, results)
     seconds = time.perf_counter() - waiting.started if board.drawn else 0.0
-    if board.drawn:
+    return results, waiting, seconds
+
+
+def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
+    """Show the page's training until it ends; return the finished comparison.
+
+    Returns:
+        ``(comparison, meta, seconds)`` once every job is done (``seconds`` is 0
+        when everything came from the cache), else ``None`` (nothing pending,
+        cancelled or failed: the page says which).
+    """
+    finished = follow_jobs(page)
+    if finished is None:
+        return None
+    results, waiting, seconds = finished
+    comparison = assemble(waiting.plan, results)
+    if seconds:
         st.success(
             f"Trained {len(waiting.plan.config.models)} model(s) in "
             f"{_format_seconds(seconds)}; the results are below.",
@@ -350,9 +394,10 @@ class _Board:
 
     def _add_row(self, kind: str, fits: list[FitResult]) -> None:
         test = self.waiting.plan.windows.split.test
-        predictions = np.mean([f.predictions for f in fits], axis=0)
         row: dict[str, Any] = {"model": MODEL_LABELS[kind]}
-        if predictions.shape == test.shape:
+        # Fits of other splits (backtest folds) forecast other rows: no score.
+        if all(f.predictions.shape == test.shape for f in fits):
+            predictions = np.mean([f.predictions for f in fits], axis=0)
             track = self.waiting.plan.windows.split.track
             scores = metrics.score(test, predictions, track)
             row.update({metrics.METRIC_NAMES[k]: v for k, v in scores.items()})
