@@ -73,11 +73,14 @@ def spec_array(value) -> np.ndarray:
 
 
 def forecast_names(at: AppTest) -> list[str]:
-    """Trace names of the price page's forecast chart (the one with "Real")."""
-    drawn = range(len(at.get("plotly_chart")))
-    names = [[t["name"] for t in chart_traces(at, i)] for i in drawn]
-    (forecast,) = [n for n in names if "Real" in n]
-    return forecast
+    """Trace names of the price page's forecast chart (found by its title)."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    (forecast,) = [
+        spec["data"]
+        for spec in specs
+        if "one-step-ahead predictions" in spec["layout"]["title"]["text"]
+    ]
+    return [t["name"] for t in forecast]
 
 
 def copy_warnings(at: AppTest) -> list[str]:
