@@ -350,3 +350,15 @@ def test_the_page_address_joins_the_browser_address_and_the_parameters():
     assert links.page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
     assert links.page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
     assert links.page_address("http://h:8501/", {}) == "http://h:8501/"
+
+
+def test_the_price_free_run_travels_in_the_link():
+    values = price_values(ExperimentConfig()) | {"price_rollout": 30}
+    params = links.price_link(values, None)
+    assert params == {"rollout": "30"}
+    setup, warnings = links.parse_price(params, None)
+    assert warnings == []
+    assert links.price_widget_values(setup, None)["price_rollout"] == 30
+    assert "rollout" not in links.price_link(price_values(ExperimentConfig()), None)
+    _, warnings = links.parse_price({"rollout": "-4"}, None)
+    assert len(warnings) == 1 and "rollout" in warnings[0]

@@ -39,6 +39,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from forecasting import data as core
+from forecasting.budget import MAX_ROLLOUT_STEPS
 from forecasting.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
 from forecasting.presets import get_preset
 from forecasting.settings import DEFAULT_SETTINGS, config_from_settings
@@ -402,6 +403,7 @@ def price_defaults(data: core.PriceData | None) -> dict[str, Any]:
         "train_end_year": max(first, last - 1),
         "test_end_year": None,
         "train_fraction": 0.8,
+        "rollout": 0,
     }
     return setup | training_defaults(MODEL_KINDS)
 
@@ -414,6 +416,7 @@ def price_parsers(data: core.PriceData | None) -> dict[str, Parser]:
         "ticker": symbol,
         "start": iso_date,
         "end": iso_date,
+        "rollout": integer(0, MAX_ROLLOUT_STEPS),
     }
     if data is not None:
         first, last = data.years
@@ -509,6 +512,7 @@ def price_setup(values: Mapping[str, Any]) -> dict[str, Any]:
             setup["train_start_year"], setup["train_end_year"] = int(start), int(end)
             test_end = values.get("price_test_end", UNTIL_END)
             setup["test_end_year"] = None if test_end == UNTIL_END else int(test_end)
+    setup["rollout"] = int(values.get("price_rollout", 0))
     return setup | _training_from_widgets("price", values)
 
 
@@ -537,6 +541,7 @@ def price_widget_values(
         "price_symbol": setup["ticker"],
         "price_start": setup["start"],
         "price_end": setup["end"] or dt.date.today(),
+        "price_rollout": setup["rollout"],
     }
     if data is not None:
         years = setup["split_method"] == "years"
