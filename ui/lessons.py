@@ -215,7 +215,8 @@ def seed_panel(comparison: Comparison) -> None:
     if seeds < lab.MIN_SEEDS:
         st.caption(FEW_SEEDS.format(n=lab.MIN_SEEDS))
         return
-    with st.expander(f"Beyond seed noise? The models compared over {seeds} seeds"):
+    title = f"Beyond seed noise? The models compared over {seeds} seeds"
+    with st.expander(title, expanded=True):
         if len(comparison.runs) < 2:
             st.info("Choose two or more models to compare them seed by seed.")
             return
