@@ -191,28 +191,8 @@ def band_figure(
         share = f" {nominal:.0%}" if nominal is not None else ""
         bands.append((f"{label}{share} interval", lower, upper, 0.15))
     for name, low, high, alpha in bands:
-        fig.add_trace(
-            go.Scatter(
-                x=test_index,
-                y=_column(low, feature),
-                mode="lines",
-                line={"width": 0, "color": color},
-                showlegend=False,
-                hoverinfo="skip",
-                name=f"{name} (low)",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=test_index,
-                y=_column(high, feature),
-                mode="lines",
-                line={"width": 0, "color": color},
-                fill="tonexty",
-                fillcolor=_rgba(color, alpha),
-                name=name,
-            )
-        )
+        edges = (_column(low, feature), _column(high, feature))
+        _add_band(fig, test_index, name, edges, (color, _rgba(color, alpha)))
     fig.add_trace(
         go.Scatter(
             x=test_index,
@@ -233,6 +213,43 @@ def band_figure(
     )
     fig.update_layout(hovermode="x unified", yaxis_title=y_title)
     return fig
+
+
+def _add_band(
+    fig: go.Figure, x: pd.Index, name: str, edges: tuple, colors: tuple
+) -> None:
+    """Add a band: its lower edge (out of the legend), then its filled upper edge.
+
+    Args:
+        fig: The figure to add to.
+        x: The band's x values.
+        name: The band's legend name.
+        edges: ``(low, high)`` y values.
+        colors: ``(line, fill)`` colours.
+    """
+    line = {"width": 0, "color": colors[0]}
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=edges[0],
+            mode="lines",
+            line=line,
+            showlegend=False,
+            hoverinfo="skip",
+            name=f"{name} (low)",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=edges[1],
+            mode="lines",
+            line=line,
+            fill="tonexty",
+            fillcolor=colors[1],
+            name=name,
+        )
+    )
 
 
 def _column(values: np.ndarray, j: int) -> np.ndarray:
