@@ -91,7 +91,8 @@ def test_two_price_runs_in_the_history_table_csv_and_side_by_side():
     assert tables[1].loc["GRU", "RMSE"] == rmse[0]
     assert tables[2].loc["GRU", "RMSE"] == rmse[1]
     charts = at.get("plotly_chart")
-    assert len(charts) == 4 + 2  # series, forecast, residuals, loss; two runs
+    # series, forecast, residuals, loss, the open interval tab; the two runs
+    assert len(charts) == 5 + 2
 
     csv = history_csv(runs).splitlines()
     assert csv[0].startswith(
