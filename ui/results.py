@@ -78,6 +78,8 @@ TEXT_FORMATS = {
     "Parameters": "{:,.0f}",
     "Epochs": "{:.0f}",
     "Seeds": "{:.0f}",
+    **{COLUMN_NAMES[f"{k}_std"]: "{:,.3f}" for k in ("rmse", "mae", "euclidean")},
+    "MAPE sd": "{:.2f}",
 }
 """Columns that are empty for the baselines: shown as text, so that those cells
 read "—" (``st.dataframe`` draws missing numbers as "None")."""
