@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,6 +21,14 @@ import pandas as pd
 
 from forecasting import lab
 from forecasting.budget import budget_seconds, check_budget, check_rollout
+from forecasting.cli_lab import (
+    add_lab_json,
+    add_lab_options,
+    check_lab,
+    clean,
+    print_lab,
+    run_lab,
+)
 from forecasting.config import (
     MODEL_KINDS,
     MODEL_LABELS,
@@ -183,43 +190,6 @@ def _add_track_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-rows", type=int, help=f"test rows ({split.test_rows})")
 
 
-def _add_lab_options(parser: argparse.ArgumentParser) -> None:
-    """Intervals, error by horizon and walk-forward backtest (issue 12)."""
-    group = parser.add_argument_group("beyond one test score")
-    group.add_argument(
-        "--intervals",
-        type=float,
-        metavar="COVERAGE",
-        help="split-conformal prediction intervals at this coverage, e.g. 0.8, "
-        "calibrated on the tail of the training windows",
-    )
-    group.add_argument(
-        "--horizon",
-        type=int,
-        metavar="STEPS",
-        help="forecast this many steps recursively from the end of training and "
-        "report the error at each step ahead (tracks: the free run is the longer "
-        "of --rollout and --horizon)",
-    )
-    group.add_argument(
-        "--backtest",
-        type=int,
-        metavar="K",
-        help="walk-forward backtest: the test period cut into K folds, each trained "
-        "on everything before it",
-    )
-    group.add_argument(
-        "--refit",
-        action="store_true",
-        help="with --backtest, train the networks again on every fold",
-    )
-    group.add_argument(
-        "--predictions",
-        metavar="FILE.csv",
-        help="write the test rows, every forecast (and interval bounds) to a CSV",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for ``python -m forecasting``."""
     parser = _Parser(
@@ -257,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--train-fraction", type=float, help="train on the first share")
     compare.add_argument("--test-end-year", type=int, help="last test year (all)")
     _add_common_options(compare, "compare")
-    _add_lab_options(compare)
+    add_lab_options(compare)
 
     tracks = commands.add_parser("tracks", help="animal tracks: one individual's path")
     _add_track_options(tracks)
@@ -274,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also apply the trained models to this other individual",
     )
     _add_common_options(tracks, "tracks")
-    _add_lab_options(tracks)
+    add_lab_options(tracks)
 
     sweep = commands.add_parser(
         "sweep", help="a grid over individuals x models x seeds, one CSV row per fit"
@@ -360,19 +330,13 @@ def _progress(kind: str, epoch: int, epochs: int, logs: dict[str, float]) -> Non
     sys.stderr.flush()
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _table_json(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a metrics table into ``models`` and ``baseline`` JSON entries."""
     models: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
     metric_columns = [c for c in table.columns if c.split("_std")[0] in METRIC_KEYS]
     for _, row in table.iterrows():
-        entry = {c: _clean(float(row[c])) for c in metric_columns if pd.notna(row[c])}
+        entry = {c: clean(float(row[c])) for c in metric_columns if pd.notna(row[c])}
         if row["kind"] in MODEL_KINDS:
             if pd.notna(row["fit_seconds"]):
                 entry["fit_seconds"] = float(row["fit_seconds"])
@@ -406,12 +370,12 @@ def to_json(
     models, baseline = _table_json(comparison.metrics)
     for kind, values in lab.skill_and_lag(comparison).items():
         entry = models[kind] if kind in models else baseline[kind]
-        entry["skill"] = _clean(values["skill"])
+        entry["skill"] = clean(values["skill"])
         entry["best_lag"] = values["best_lag"]
     for kind, error in (rollout or {}).items():
         models[kind]["rollout"] = {
             "steps": comparison.rollout_steps,
-            "euclidean": _clean(error),
+            "euclidean": clean(error),
         }
     result: dict[str, Any] = {
         "n_train": len(comparison.split.train),
@@ -424,7 +388,7 @@ def to_json(
     }
     if comparison.config.train.seeds >= lab.MIN_SEEDS:
         result["paired"] = [
-            {k: _clean(v) for k, v in pair.items()}
+            {k: clean(v) for k, v in pair.items()}
             for pair in lab.comparison_paired(comparison)
         ]
     if transfer is not None:
@@ -565,7 +529,7 @@ def _run(args: argparse.Namespace) -> int:
         title = f"{data.name}: individual {individual}, {config.split.describe()}"
     for note in data.notes:
         sys.stderr.write(f"note: {note}\n")
-    _check_lab(args, frame, config)
+    check_lab(args, frame, config)
     rollout_error_steps = rollout_steps
     rollout_steps = max(rollout_steps, args.horizon or 0)
     engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
@@ -576,125 +540,17 @@ def _run(args: argparse.Namespace) -> int:
         if transfer
         else None
     )
-    lab = _lab(args, comparison, engine)
+    lab = run_lab(args, comparison, engine, _progress)
     if args.json:
         print(
             json.dumps(
-                _add_lab_json(to_json(comparison, rollout, applied), lab), indent=2
+                add_lab_json(to_json(comparison, rollout, applied), lab), indent=2
             )
         )
     else:
         _print_report(comparison, title, rollout, applied)
-        _print_lab(lab)
+        print_lab(lab)
     return 0
-
-
-def _check_lab(
-    args: argparse.Namespace, frame: pd.DataFrame, config: ExperimentConfig
-) -> None:
-    """Refuse bad interval, horizon and backtest values before anything trains."""
-    from forecasting.evaluate import check_lab_settings, refit_seconds
-    from forecasting.windows import split_series
-
-    if args.intervals is None and args.horizon is None and args.backtest is None:
-        if args.refit:
-            check_lab_settings(0, refit=True)
-        return
-    split = split_series(frame, config.columns, config.split)
-    check_lab_settings(
-        len(split.test), args.intervals, args.horizon, args.backtest, args.refit
-    )
-    if args.refit:
-        _check_backtest_budget(refit_seconds(split, config, args.backtest), args)
-
-
-def _lab(
-    args: argparse.Namespace, comparison: Comparison, engine: Engine
-) -> dict[str, Any]:
-    """Intervals, horizon errors and the backtest the flags ask for."""
-    from forecasting import evaluate
-    from forecasting.compare import run_jobs
-
-    lab: dict[str, Any] = {}
-    if args.intervals is not None:
-        method = "distance" if comparison.split.track else "coordinate"
-        lab["intervals"] = evaluate.model_intervals(comparison, args.intervals, method)
-    if args.horizon:
-        lab["horizon"] = evaluate.comparison_horizon_errors(comparison, args.horizon)
-    if args.backtest is not None:
-        plan = evaluate.plan_backtest(comparison, args.backtest, args.refit)
-        results = run_jobs(plan.jobs, _progress, engine) if plan.jobs else []
-        lab["backtest"] = evaluate.assemble_backtest(plan, comparison, results)
-    if args.predictions:
-        frame = evaluate.predictions_with_bounds(comparison, lab.get("intervals", {}))
-        label = "Date" if isinstance(frame.index, pd.DatetimeIndex) else "row"
-        frame.to_csv(args.predictions, index_label=label)
-    return lab
-
-
-def _check_backtest_budget(seconds: float, args: argparse.Namespace) -> None:
-    """Say what the refits cost, and refuse them over the per-run budget."""
-    from forecasting.budget import BudgetError, describe_seconds
-
-    sys.stderr.write(
-        f"note: the backtest refits every network on {args.backtest - 1} more "
-        f"folds, {describe_seconds(seconds)} of training after the comparison\n"
-    )
-    budget = budget_seconds()
-    if budget is not None and seconds > budget:
-        raise BudgetError(
-            f"The backtest refits need {describe_seconds(seconds)} of training, more "
-            f"than the {describe_seconds(budget).removeprefix('about ')} this server "
-            "allows per run; use fewer folds or leave out --refit."
-        )
-
-
-def _add_lab_json(result: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]:
-    """Add ``interval``, ``horizon_errors`` and ``backtest`` to the JSON object."""
-    for kind, interval in lab.get("intervals", {}).items():
-        result["models"][kind]["interval"] = {
-            "nominal": interval.nominal,
-            "coverage": interval.coverage,
-            "method": interval.method,
-            "half_width": [_clean(float(w)) for w in interval.half_width],
-            "calibration_rows": interval.n_calibration,
-            "calibration_held_out": interval.held_out,
-        }
-    for kind, errors in lab.get("horizon", {}).items():
-        entry = result["models"].get(kind, result["baseline"].get(kind))
-        if entry is not None:
-            entry["horizon_errors"] = [_clean(float(e)) for e in errors]
-    if "backtest" in lab:
-        result["backtest"] = lab["backtest"]
-    return result
-
-
-def _print_lab(lab: dict[str, Any]) -> None:
-    """Print intervals, error by horizon and the backtest below the table."""
-    from forecasting.evaluate import backtest_frame, display_name
-
-    for kind, interval in lab.get("intervals", {}).items():
-        widths = ", ".join(f"{w:.4f}" for w in interval.half_width)
-        seen = (
-            " (calibrated on rows it was trained on)" if not interval.held_out else ""
-        )
-        print(
-            f"{display_name(kind)}: {interval.nominal:.0%} interval (± {widths}) "
-            f"covered {interval.coverage:.1%} of the test period{seen}"
-        )
-    if lab.get("horizon"):
-        frame = pd.DataFrame(
-            {display_name(k): v for k, v in lab["horizon"].items()},
-            index=pd.RangeIndex(1, len(next(iter(lab["horizon"].values()))) + 1),
-        )
-        print("\nFree-run error by steps ahead:")
-        print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
-    if "backtest" in lab:
-        table = backtest_frame(lab["backtest"])
-        table.columns = [c if c == "test" else display_name(c) for c in table.columns]
-        refit = "refitted" if lab["backtest"]["refit"] else "not refitted"
-        print(f"\nWalk-forward backtest, RMSE per fold (networks {refit}):")
-        print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def _load_tracks(args: argparse.Namespace, sample: str | None) -> TrackingData:
@@ -750,7 +606,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _summary_json(table: pd.DataFrame) -> dict[str, Any]:
     return {
-        model: {k: _clean(float(v)) if k != "fits" else int(v) for k, v in row.items()}
+        model: {k: clean(float(v)) if k != "fits" else int(v) for k, v in row.items()}
         for model, row in table.iterrows()
     }
 
