@@ -206,6 +206,8 @@ class Engine:
                 self._entries[entry.id] = entry
                 self._by_key[key] = entry.id
                 self._queues.setdefault(owner, deque()).append(entry.id)
+            if owner in self._beats:  # submitting is a sign of life
+                self._beats[owner] = time.monotonic()
             ticket = Ticket(f"t{next(self._ids)}", entry.id, owner, job.label)
             entry.tickets.add(ticket.id)
             self._tickets[ticket.id] = ticket
@@ -486,8 +488,11 @@ class Engine:
 
     def _reap(self) -> None:
         now = time.monotonic()
+        holders = {t.owner for t in self._tickets.values()}
         for owner, beat in list(self._beats.items()):
-            if now - beat > self.owner_ttl:
+            if owner not in holders:  # nothing to wait for: forget the old beat
+                del self._beats[owner]
+            elif now - beat > self.owner_ttl:
                 LOG.info("cancelling the jobs of %s (no heartbeat)", owner)
                 del self._beats[owner]
                 for ticket in [t for t in self._tickets.values() if t.owner == owner]:

@@ -219,6 +219,21 @@ def test_an_owner_without_heartbeats_has_its_jobs_cancelled(one_worker):
         stop.set()
 
 
+def test_submitting_counts_as_a_heartbeat():
+    # An owner that beat once (the session watcher beats every owner with live
+    # jobs, the CLI's "cli" too when the app runs in the same process) and comes
+    # back just before its old beat expires must not be reaped mid-run.
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), owner_ttl=3.0)
+    try:
+        assert wait_for(lambda: engine.backend.ready_workers() == 1)
+        engine.heartbeat("cli")
+        time.sleep(2.0)  # the beat is 2 s old, the run takes about 1.5 s
+        later = engine.submit(SleepJob("later", steps=30, pause=0.05), "cli")
+        assert engine.gather([later])[0]["name"] == "later"
+    finally:
+        engine.shutdown()
+
+
 def test_the_session_watcher_heartbeats_only_connected_sessions(one_worker):
     from ui.runner import _watch_sessions
 
