@@ -594,8 +594,10 @@ def test_random_walk_control_preset_picks_the_control_sample():
     no_exception(at)
     assert not errors(at)
     assert at.selectbox(key="price_sample").value == "random_walk"
-    assert at.selectbox(key="price_sample").options[1].startswith(
-        "Random Walk: A made-up share price (control)"
+    assert (
+        at.selectbox(key="price_sample")
+        .options[1]
+        .startswith("Random Walk: A made-up share price (control)")
     )
     assert at.multiselect(key="price_columns").value == ["Close"]
     assert at.multiselect(key="price_models").value == ["lstm", "gru"]
