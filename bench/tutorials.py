@@ -40,7 +40,7 @@ from forecasting.compare import (
 from forecasting.config import MODEL_LABELS
 from forecasting.data import load_sample, series_frame
 from forecasting.evaluate import model_intervals
-from forecasting.lab import report_lines, skill_and_lag
+from forecasting.lab import report_lines, skill_and_lag, transfer_skill_and_lag
 from forecasting.metrics import rmse
 from forecasting.presets import get_preset
 
@@ -155,18 +155,28 @@ def fly(seeds: int, epochs: int | None) -> list[str]:
         "",
         f"| model | one-step Euclidean ({preset.individual}) | one-step RMSE | "
         f"free run {preset.rollout} steps, Euclidean | one-step Euclidean "
-        f"({preset.transfer_to}, same model) |",
-        "|---|---|---|---|---|",
+        f"({preset.transfer_to}, same model) | skill vs persistence, best lag "
+        f"({preset.transfer_to}) |",
+        "|---|---|---|---|---|---|",
     ]
+    moved = transfer_skill_and_lag(other)
     for name, row in result.metrics.iterrows():
         kind = row["kind"]
         free = f"{rollout[kind]:.2f}" if kind in rollout else "-"
         transfer = _fmt(other.metrics.loc[name], "euclidean")
         lines.append(
             f"| {name} | {_fmt(row, 'euclidean')} | {_fmt(row, 'rmse')} | {free} | "
-            f"{transfer} |"
+            f"{transfer} | {_skill_lag(moved[kind])} |"
         )
     return lines + lab_lines(result, "distance")
+
+
+def _skill_lag(values: dict) -> str:
+    skill, lag = values["skill"], values["best_lag"]
+    return (
+        f"{'-' if pd.isna(skill) else f'{skill:+.3f}'}, "
+        f"{'-' if lag is None else f'{lag:+d}'}"
+    )
 
 
 def lab_lines(result: Comparison, method: str, coverage: float = 0.8) -> list[str]:

@@ -368,10 +368,7 @@ def to_json(
     ``"paired": [{"a", "b", "mean_diff", "ci_low", "ci_high", "verdict"}, ...]``.
     """
     models, baseline = _table_json(comparison.metrics)
-    for kind, values in lab.skill_and_lag(comparison).items():
-        entry = models[kind] if kind in models else baseline[kind]
-        entry["skill"] = clean(values["skill"])
-        entry["best_lag"] = values["best_lag"]
+    _add_skill(models, baseline, lab.skill_and_lag(comparison))
     for kind, error in (rollout or {}).items():
         models[kind]["rollout"] = {
             "steps": comparison.rollout_steps,
@@ -394,12 +391,23 @@ def to_json(
     if transfer is not None:
         individual, applied = transfer
         other_models, other_baseline = _table_json(applied.metrics)
+        _add_skill(other_models, other_baseline, lab.transfer_skill_and_lag(applied))
         result["transfer"] = {
             "individual": individual,
             "models": other_models,
             "baseline": other_baseline,
         }
     return result
+
+
+def _add_skill(
+    models: dict[str, Any], baseline: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Put ``"skill"`` and ``"best_lag"`` into every JSON model and baseline entry."""
+    for kind, value in values.items():
+        entry = models[kind] if kind in models else baseline[kind]
+        entry["skill"] = clean(value["skill"])
+        entry["best_lag"] = value["best_lag"]
 
 
 def _format_index(index: pd.Index) -> str:
@@ -451,8 +459,10 @@ def _print_report(
     for line in lab.report_lines(comparison):
         print(line)
     if transfer is not None:
+        applied = transfer[1]
         print(f"\nThe same models applied to {transfer[0]}:")
-        _print_table(transfer[1].metrics, None)
+        values = lab.transfer_skill_and_lag(applied)
+        _print_table(lab.with_skill_columns(applied.metrics, values), None)
 
 
 def _list_presets() -> int:

@@ -459,12 +459,15 @@ class Transfer:
         predictions: Model kind -> one-step predictions of its test rows.
         rollouts: Model kind -> free-run forecast from its last training window.
         metrics: Same layout as :attr:`Comparison.metrics`.
+        baselines: Baseline kind -> one-step forecasts of the same rows (fitted
+            on the other series).
     """
 
     split: Split
     predictions: dict[str, np.ndarray]
     rollouts: dict[str, np.ndarray]
     metrics: pd.DataFrame
+    baselines: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def apply_to(
@@ -505,4 +508,4 @@ def apply_to(
     )
     means = {kind: p.mean(axis=0) for kind, p in scored.predictions.items()}
     rollouts = {kind: p.mean(axis=0) for kind, p in scored.rollouts.items()}
-    return Transfer(split, means, rollouts, scored.table)
+    return Transfer(split, means, rollouts, scored.table, scored.baseline_predictions)

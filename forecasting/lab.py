@@ -28,7 +28,7 @@ from forecasting import metrics
 from forecasting.config import MODEL_LABELS
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison
+    from forecasting.compare import Comparison, Transfer
 
 LAGS: range = range(-5, 6)
 """The lags :func:`best_lag` looks at by default: -5 .. +5 steps."""
@@ -351,6 +351,24 @@ def skill_and_lag(comparison: Comparison) -> dict[str, dict[str, Any]]:
     forecasts.update(comparison.baselines)
     rmse = comparison.metrics.set_index("kind")["rmse"].to_dict()
     return forecast_skill_and_lag(comparison.actual, forecasts, rmse)
+
+
+def transfer_skill_and_lag(transfer: Transfer) -> dict[str, dict[str, Any]]:
+    """Skill and best lag of trained models applied to another series.
+
+    The yardstick is persistence on that other series (the baselines of a
+    transfer are fitted there), so a skill above 0 means the model carries over
+    better than copying the other individual's last step.
+
+    Args:
+        transfer: The result of :func:`~forecasting.compare.apply_to`.
+
+    Returns:
+        Kind (models and baselines) -> ``{"skill", "best_lag"}``.
+    """
+    forecasts = {**transfer.predictions, **transfer.baselines}
+    rmse = transfer.metrics.set_index("kind")["rmse"].to_dict()
+    return forecast_skill_and_lag(transfer.split.test, forecasts, rmse)
 
 
 def seed_rmse(comparison: Comparison) -> dict[str, list[float]]:

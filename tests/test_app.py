@@ -495,6 +495,9 @@ def test_tracking_sample_with_id_selection_free_run_and_transfer():
     tables = metrics_tables(at)
     assert len(tables) == 2
     assert list(tables[1].index) == list(table.index)
+    moved = tables[1]
+    assert moved.loc["Persistence (naive)", "Skill"] == 0
+    assert moved.loc["Persistence (naive)", "Best lag"] == "+1"
 
 
 def test_tracking_individual_with_too_few_rows_shows_an_error():

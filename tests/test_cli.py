@@ -283,6 +283,11 @@ def test_fly_preset_with_transfer(capsys):
     assert code == 0
     assert result["transfer"]["individual"] == "Fly_2"
     assert result["transfer"]["models"]["gru"]["euclidean"] > 0
+    moved = result["transfer"]
+    persistence = moved["baseline"]["persistence"]
+    assert persistence["skill"] == 0.0 and persistence["best_lag"] == 1
+    gru = moved["models"]["gru"]
+    assert gru["skill"] == pytest.approx(1 - gru["rmse"] / persistence["rmse"])
     assert result["models"]["gru"]["rollout"]["steps"] == 20
     assert set(result["baseline"]["constant_velocity"]) >= {"skill", "best_lag"}
     assert result["baseline"]["persistence"]["best_lag"] == 1  # X and Y averaged

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from forecasting import lab, metrics
-from forecasting.compare import Comparison, ModelRun, metrics_table, naive_baselines
+from forecasting.compare import (
+    Comparison,
+    ModelRun,
+    Transfer,
+    metrics_table,
+    naive_baselines,
+)
 from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
 from forecasting.data import DATA_DIR, load_sample, series_frame
 from forecasting.data.synthetic import random_walk_csv, random_walk_frame
@@ -291,6 +297,25 @@ def test_skill_and_lag_of_a_comparison():
     assert list(shown.columns[:5]) == ["rmse", "mae", "mape", "skill", "best_lag"]
     assert shown.loc["GRU", "best_lag"] == 0.0
     assert "skill" not in comparison.metrics  # a copy
+
+
+def test_skill_and_lag_of_a_transfer_use_the_other_series_persistence():
+    comparison = hand_comparison(seeds=1)
+    split = comparison.split  # stands in for the other individual's split
+    copy = comparison.baselines["persistence"]
+    transfer = Transfer(
+        split,
+        {"lstm": copy, "gru": split.test + 0.1},
+        {},
+        comparison.metrics,
+        dict(comparison.baselines),
+    )
+    values = lab.transfer_skill_and_lag(transfer)
+    assert values["lstm"] == {"skill": 0.0, "best_lag": 1}
+    assert values["persistence"] == {"skill": 0.0, "best_lag": 1}
+    assert values["gru"]["best_lag"] == 0
+    persistence_rmse = comparison.metrics.loc["Persistence (naive)", "rmse"]
+    assert values["gru"]["skill"] == pytest.approx(1 - 0.1 / persistence_rmse)
 
 
 def test_paired_of_a_comparison_uses_each_seeds_rmse():

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from forecasting import charts, lab
-from forecasting.compare import BASELINE_LABELS, Comparison
+from forecasting.compare import BASELINE_LABELS, Comparison, Transfer
 from ui import state
 
 CHECKED_BASELINES: tuple[str, ...] = ("linear_ar",)
@@ -87,6 +87,16 @@ def metrics_with_skill(comparison: Comparison) -> pd.DataFrame:
         :func:`forecasting.lab.with_skill_columns` (before ``fit_seconds``).
     """
     return lab.with_skill_columns(comparison.metrics, lab.skill_and_lag(comparison))
+
+
+def transfer_metrics_with_skill(transfer: Transfer) -> pd.DataFrame:
+    """A transfer's metrics table with ``skill`` and ``best_lag`` columns.
+
+    The skill is against persistence on the other individual
+    (:func:`forecasting.lab.transfer_skill_and_lag`).
+    """
+    values = lab.transfer_skill_and_lag(transfer)
+    return lab.with_skill_columns(transfer.metrics, values)
 
 
 def checked_labels(comparison: Comparison) -> dict[str, str]:

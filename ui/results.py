@@ -560,7 +560,7 @@ def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
         n = min(len(path), len(transfer.split.test))
         distance = np.linalg.norm(path[:n] - transfer.split.test[:n], axis=-1)
         rollout[kind] = float(np.mean(distance))
-    show_metrics(transfer.metrics, rollout)
+    show_metrics(lessons.transfer_metrics_with_skill(transfer), rollout)
     if len(transfer.split.columns) >= 2:
         st.plotly_chart(
             charts.trajectory_figure(
