@@ -272,7 +272,7 @@ class Monitor:
             for key, value in values.items():
                 self.peaks[key] = max(self.peaks.get(key, 0), value)
             self.available = min(self.available, available)
-            self._count_cpu(table, [self.server_pid, *kids], mine)
+            self._count_cpu(table, [self.server_pid], kids, mine)
 
     def _renice(self, browser: set[int]) -> None:
         """Give the students' browsers the lowest CPU priority (see the module doc)."""
@@ -288,8 +288,10 @@ class Monitor:
                     os.setpriority(os.PRIO_PROCESS, tid, 19)
                 self.niced.add(tid)
 
-    def _count_cpu(self, table: dict, server: list[int], browser: set[int]) -> None:
-        for group, pids in (("server", server), ("browser", browser)):
+    def _count_cpu(
+        self, table: dict, web: list[int], kids: list[int], browser: set[int]
+    ) -> None:
+        for group, pids in (("web", web), ("kids", kids), ("browser", browser)):
             for pid in pids:
                 if pid in table:
                     self.base.setdefault(pid, table[pid][1])
@@ -300,12 +302,13 @@ class Monitor:
             self.sample()
         with self._lock:
             hz = os.sysconf("SC_CLK_TCK")
-            cpu = {"server": 0, "browser": 0}
+            cpu = {"web": 0, "kids": 0, "browser": 0}
             for pid, (group, ticks) in self.ticks.items():
                 cpu[group] += ticks - self.base.get(pid, ticks)
             out: dict[str, Any] = {k: round(v, 1) for k, v in self.peaks.items()}
             out["available_min_mb"] = round(self.available, 1)
-            out["server_cpu_s"] = round(cpu["server"] / hz, 1)
+            out["server_cpu_s"] = round((cpu["web"] + cpu["kids"]) / hz, 1)
+            out["web_cpu_s"] = round(cpu["web"] / hz, 1)
             out["browser_cpu_s"] = round(cpu["browser"] / hz, 1)
             self._reset()
         return out
@@ -874,6 +877,10 @@ def _memory_rows(title: str) -> list[tuple[str, str]]:
         (
             f"{title}: CPU time of the server and its children (s)",
             "memory.server_cpu_s",
+        ),
+        (
+            f"{title}: CPU time of the server process alone (s)",
+            "memory.web_cpu_s",
         ),
         (
             f"{title}: peak PSS of the browser, all pages (MiB)",

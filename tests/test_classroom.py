@@ -165,3 +165,22 @@ def test_the_browser_is_reniced_thread_by_thread(classroom):
         child.kill()
         child.wait()
     assert nices == {19}
+
+
+def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser(
+    classroom,
+):
+    import os
+
+    hz = os.sysconf("SC_CLK_TCK")
+    monitor = classroom.Monitor(2**22 + 7, max_hours=0.01)  # no such process
+    before = {1: (0, 100), 2: (1, 50), 3: (0, 10)}  # pid: (parent, CPU ticks)
+    after = {1: (0, 100 + 2 * hz), 2: (1, 50 + 3 * hz), 3: (0, 10 + hz)}
+    monitor._count_cpu(before, [1], [2], {3})
+    monitor._count_cpu(after, [1], [2], {3})
+    out = monitor.take()
+    assert (out["web_cpu_s"], out["server_cpu_s"], out["browser_cpu_s"]) == (
+        2.0,
+        5.0,
+        1.0,
+    )
