@@ -222,10 +222,13 @@ def _pair_verdict(
             f"{a} and {b} are not distinguishable with {n} seeds (RMSE difference "
             f"{mean:+,.3f}, {level} interval {low:,.3f} to {high:,.3f})."
         )
-    winner, gap, lo, hi = (a, -mean, -high, -low) if mean < 0 else (b, mean, low, high)
+    if mean < 0:
+        winner, loser, gap, lo, hi = a, b, -mean, -high, -low
+    else:
+        winner, loser, gap, lo, hi = b, a, mean, low, high
     return (
-        f"{winner} has the lower error (by {gap:,.3f}, {level} interval {lo:,.3f} "
-        f"to {hi:,.3f}, {n} seeds)."
+        f"{winner} has a lower error than {loser} (by {gap:,.3f}, {level} interval "
+        f"{lo:,.3f} to {hi:,.3f}, {n} seeds)."
     )
 
 

@@ -138,7 +138,7 @@ def test_three_seeds_show_the_paired_table_and_the_verdict():
     assert table.iloc[0, :2].tolist() == ["LSTM", "GRU"]
     assert table.iloc[0, 2] == pytest.approx(pair["mean_diff"])
     assert f"- {pair['verdict']}" in [m.value for m in at.markdown]
-    assert pair["verdict"].startswith("GRU has the lower error")
+    assert pair["verdict"].startswith("GRU has a lower error than LSTM")
     assert lessons.PAIRED_HELP in [c.value for c in at.caption]
 
 

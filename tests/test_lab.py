@@ -188,7 +188,8 @@ def test_paired_difference_names_the_lower_error():
     assert pair["ci_low"] == pytest.approx(1.0 - half)
     assert pair["ci_high"] == pytest.approx(1.0 + half)
     assert pair["verdict"] == (
-        "GRU has the lower error (by 1.000, 95% interval 0.912 to 1.088, 5 seeds)."
+        "GRU has a lower error than LSTM (by 1.000, 95% interval 0.912 to 1.088, "
+        "5 seeds)."
     )
     (swapped,) = lab.paired_comparison({"gru": gru, "lstm": lstm})
     assert swapped["mean_diff"] == pytest.approx(-1.0)
@@ -212,7 +213,8 @@ def test_every_pair_in_order_with_labels_and_level():
     assert same["verdict"].startswith("LSTM and GRU are not distinguishable with 3")
     assert "80% interval" in same["verdict"]
     assert pairs[2]["verdict"] == (
-        "GRU has the lower error (by 1.000, 80% interval 1.000 to 1.000, 3 seeds)."
+        "GRU has a lower error than Mine (by 1.000, 80% interval 1.000 to 1.000, "
+        "3 seeds)."
     )
 
 
@@ -328,7 +330,7 @@ def test_paired_of_a_comparison_uses_each_seeds_rmse():
     assert pair["mean_diff"] == pytest.approx(persistence_rmse - 0.2)
     half = T_2 * 0.1 / math.sqrt(3)  # differences p-0.1, p-0.2, p-0.3: sd 0.1
     assert pair["ci_high"] - pair["ci_low"] == pytest.approx(2 * half)
-    assert pair["verdict"].startswith("GRU has the lower error (by ")
+    assert pair["verdict"].startswith("GRU has a lower error than LSTM (by ")
     assert lab.report_lines(comparison)[-1] == pair["verdict"]
     with pytest.raises(ValueError, match=r"got 2 for lstm$"):
         lab.comparison_paired(hand_comparison(seeds=2))
@@ -494,13 +496,13 @@ def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
     }
     (pair,) = result["paired"]
     assert set(pair) == {"a", "b", "mean_diff", "ci_low", "ci_high", "verdict"}
-    assert pair["verdict"].startswith("GRU has the lower error")
+    assert pair["verdict"].startswith("GRU has a lower error than LSTM")
     assert "paired" not in to_json(hand_comparison(seeds=1))
     _print_report(hand_comparison(seeds=3), "hand", None, None)
     out = capsys.readouterr().out
     assert "skill" in out and "best_lag" in out
     assert "LSTM mostly copies the last value" in out
-    assert "GRU has the lower error" in out
+    assert "GRU has a lower error than LSTM" in out
 
 
 def test_the_cli_offers_the_random_walk_sample_and_preset():
