@@ -17,6 +17,7 @@ from forecasting.config import (
 )
 from forecasting.presets import PRESETS
 from ui import links, widgets
+from ui.link_params import page_address, query_string
 
 MASTERCARD = core.load_sample("mastercard")
 FLY = core.load_sample("fly")
@@ -171,15 +172,15 @@ def test_a_link_holds_only_what_differs_from_the_defaults():
     )
     params = links.price_link(values, MASTERCARD)
     assert params == {"models": "lstm,gru", "epochs": "3"}
-    assert links.query_string(params) == "?models=lstm,gru&epochs=3"
-    assert links.query_string({}) == ""
+    assert query_string(params) == "?models=lstm,gru&epochs=3"
+    assert query_string({}) == ""
 
 
 def test_a_query_string_reads_back_as_the_same_parameters():
     values = price_values(ExperimentConfig(columns=("Stock Splits", "High")))
     params = links.price_link(values, MASTERCARD)
     assert params == {"columns": "Stock Splits,High"}
-    query = urlsplit(links.query_string(params)).query
+    query = urlsplit(query_string(params)).query
     assert dict(parse_qsl(query, keep_blank_values=True)) == params
 
 
@@ -346,10 +347,10 @@ def test_an_empty_model_list_round_trips():
 
 def test_the_page_address_joins_the_browser_address_and_the_parameters():
     params = {"epochs": "3"}
-    assert links.page_address(None, params) == "?epochs=3"
-    assert links.page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
-    assert links.page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
-    assert links.page_address("http://h:8501/", {}) == "http://h:8501/"
+    assert page_address(None, params) == "?epochs=3"
+    assert page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
+    assert page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
+    assert page_address("http://h:8501/", {}) == "http://h:8501/"
 
 
 def test_the_price_free_run_travels_in_the_link():
