@@ -1,7 +1,10 @@
 """Shareable setups: the page address <-> widget values, pure functions only."""
 
 import datetime as dt
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -19,6 +22,7 @@ from forecasting.presets import PRESETS
 from ui import links, widgets
 from ui.link_params import page_address, query_string
 
+ROOT = Path(__file__).resolve().parent.parent
 MASTERCARD = core.load_sample("mastercard")
 FLY = core.load_sample("fly")
 
@@ -363,3 +367,16 @@ def test_the_price_free_run_travels_in_the_link():
     assert "rollout" not in links.price_link(price_values(ExperimentConfig()), None)
     _, warnings = links.parse_price({"rollout": "-4"}, None)
     assert len(warnings) == 1 and "rollout" in warnings[0]
+
+
+def test_the_link_parsers_import_without_streamlit():
+    # A fresh interpreter: this test process has imported Streamlit already.
+    code = "import sys, ui.link_params; print('streamlit' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
