@@ -10,6 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from ui import links
+from ui.link_params import query_string
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -64,7 +65,7 @@ def test_a_price_link_restores_data_split_models_and_training():
     assert at.checkbox(key="price_jit_compile").value is False
     # The address stays the same link, and the copy box shows it in full.
     assert at.query_params == params
-    assert share_box(at) == "http://school.example:8501/" + links.query_string(params)
+    assert share_box(at) == "http://school.example:8501/" + query_string(params)
 
 
 def test_a_bad_link_warns_once_per_parameter_and_keeps_the_defaults():
@@ -123,7 +124,7 @@ def test_a_tracking_link_restores_the_individual_rows_and_free_run():
     assert at.multiselect(key="trk_models").value == ["lstm"]
     assert at.number_input(key="trk_window").value == 20
     assert at.query_params == params
-    url = "http://school.example:8501/tracking" + links.query_string(params)
+    url = "http://school.example:8501/tracking" + query_string(params)
     assert share_box(at) == url
 
 

@@ -1,7 +1,10 @@
 """Shareable setups: the page address <-> widget values, pure functions only."""
 
 import datetime as dt
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -17,7 +20,9 @@ from forecasting.config import (
 )
 from forecasting.presets import PRESETS
 from ui import links, widgets
+from ui.link_params import page_address, query_string
 
+ROOT = Path(__file__).resolve().parent.parent
 MASTERCARD = core.load_sample("mastercard")
 FLY = core.load_sample("fly")
 
@@ -171,15 +176,15 @@ def test_a_link_holds_only_what_differs_from_the_defaults():
     )
     params = links.price_link(values, MASTERCARD)
     assert params == {"models": "lstm,gru", "epochs": "3"}
-    assert links.query_string(params) == "?models=lstm,gru&epochs=3"
-    assert links.query_string({}) == ""
+    assert query_string(params) == "?models=lstm,gru&epochs=3"
+    assert query_string({}) == ""
 
 
 def test_a_query_string_reads_back_as_the_same_parameters():
     values = price_values(ExperimentConfig(columns=("Stock Splits", "High")))
     params = links.price_link(values, MASTERCARD)
     assert params == {"columns": "Stock Splits,High"}
-    query = urlsplit(links.query_string(params)).query
+    query = urlsplit(query_string(params)).query
     assert dict(parse_qsl(query, keep_blank_values=True)) == params
 
 
@@ -346,10 +351,10 @@ def test_an_empty_model_list_round_trips():
 
 def test_the_page_address_joins_the_browser_address_and_the_parameters():
     params = {"epochs": "3"}
-    assert links.page_address(None, params) == "?epochs=3"
-    assert links.page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
-    assert links.page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
-    assert links.page_address("http://h:8501/", {}) == "http://h:8501/"
+    assert page_address(None, params) == "?epochs=3"
+    assert page_address("http://h:8501", params) == "http://h:8501/?epochs=3"
+    assert page_address("https://h/app/tracking", {}) == "https://h/app/tracking"
+    assert page_address("http://h:8501/", {}) == "http://h:8501/"
 
 
 def test_the_price_free_run_travels_in_the_link():
@@ -362,3 +367,16 @@ def test_the_price_free_run_travels_in_the_link():
     assert "rollout" not in links.price_link(price_values(ExperimentConfig()), None)
     _, warnings = links.parse_price({"rollout": "-4"}, None)
     assert len(warnings) == 1 and "rollout" in warnings[0]
+
+
+def test_the_link_parsers_import_without_streamlit():
+    # A fresh interpreter: this test process has imported Streamlit already.
+    code = "import sys, ui.link_params; print('streamlit' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
