@@ -149,6 +149,32 @@ class FitJob:
         config = replace(self.config, models=(self.kind,), train=train)
         return "fit:" + _digest(split_digest(self.split), config, self.rollout_steps)
 
+    def compile_key(self) -> str:
+        """Jobs with the same compile key share one worker's compiled code.
+
+        Everything that shapes the compiled train step and forecast loops (the
+        kind, the data, the layers, the optimizer, the batch size), but not the
+        seed or the number of epochs: students who differ only in their seed share
+        it. Compiling is most of a short fit (about 3 of the 5 s of a Quick-demo
+        LSTM), so the local engine sends a job to a worker that has its key, and
+        idle workers compile the keys of recent jobs ahead (:meth:`prepare`).
+        """
+        train = replace(self.config.train, seed=0, seeds=1, epochs=1)
+        config = replace(self.config, models=(self.kind,), train=train)
+        split = split_digest(self.split)
+        return "compile:" + _digest(split, config, self.rollout_steps)
+
+    def prepare(self) -> None:
+        """Compile what this job needs, ahead: the same job for one epoch, dropped.
+
+        The compiled train step is kept per setting, not per number of epochs
+        (:mod:`forecasting.fastpath`), and so are the forecast loops, so the real
+        job that follows on this worker starts warm. Results do not depend on it:
+        every fit starts from its own seeded weights.
+        """
+        train = replace(self.config.train, epochs=1)
+        replace(self, config=replace(self.config, train=train)).run(lambda _: None)
+
     def run(self, report: Report) -> FitResult:
         """Train, forecast and package the model (imports TensorFlow)."""
         from forecasting.predict import free_run, predict_one_step

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,9 @@ def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> N
             return
         if message[0] == "stop":
             return
+        if message[0] == "prepare":
+            _prepare(conn, message[1])
+            continue
         if message[0] != "run":
             continue  # a cancel for a job that already ended
         _, job_id, job = message
@@ -96,6 +99,15 @@ def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> N
         conn.send(outcome)
         if retire:
             return
+
+
+def _prepare(conn: Connection, job: Job) -> None:
+    """Compile ahead for a job (see :meth:`forecasting.jobs.FitJob.prepare`)."""
+    try:
+        job.prepare()
+    except Exception:  # only lost time: the real job compiles it again
+        traceback.print_exc(file=sys.stderr)
+    conn.send(("prepared",))
 
 
 def _run_one(conn: Connection, job_id: str, job: Job) -> Event:
@@ -125,6 +137,40 @@ class _Worker:
     retiring: bool = False
     ready: bool = False
     dead: bool = False
+    preparing: bool = False
+    compiled: list[str] = field(default_factory=list)
+    """Compile keys of the jobs it ran or prepared, latest last."""
+
+
+COMPILED_KEYS = 6
+"""Compile keys a worker remembers: as many settings as it keeps compiled
+(``forecasting.fastpath._TRAINERS_MAX``)."""
+
+
+def compile_key(job: Job) -> str | None:
+    """A job's compile key (:meth:`forecasting.jobs.FitJob.compile_key`), if any."""
+    method = getattr(job, "compile_key", None)
+    return method() if method is not None else None
+
+
+def remember(keys: list[str], key: str | None) -> None:
+    """Put ``key`` last in a worker's compile keys, keeping the latest few."""
+    if key is None:
+        return
+    if key in keys:
+        keys.remove(key)
+    keys.append(key)
+    del keys[:-COMPILED_KEYS]
+
+
+def pick_worker(free: list[_Worker], key: str | None) -> _Worker:
+    """The free worker for a job: one that has its key compiled, if any.
+
+    Otherwise the one that knows the fewest keys, so that compiled settings
+    spread over the workers instead of every worker compiling every setting.
+    """
+    warm = [w for w in free if key is not None and key in w.compiled]
+    return warm[0] if warm else min(free, key=lambda w: len(w.compiled))
 
 
 def _alive(worker: _Worker) -> bool:
@@ -148,6 +194,10 @@ class LocalBackend:
             (``False`` only for jobs that do not train, as in the engine tests).
         surge: Extra workers that only take jobs of owners holding no regular
             worker (see :mod:`forecasting.engine`).
+        prepare: Let idle workers compile the settings of recent jobs ahead
+            (:meth:`forecasting.jobs.FitJob.prepare`), so that the next such job
+            starts warm wherever it lands; a job goes to a worker that has its
+            setting compiled when one is free.
     """
 
     def __init__(
@@ -157,6 +207,7 @@ class LocalBackend:
         max_jobs: int = 40,
         warm: bool = True,
         surge: int = 0,
+        prepare: bool = True,
     ):
         regular = workers or cores()
         self.surge = surge
@@ -168,6 +219,8 @@ class LocalBackend:
         self._wake_lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._closing = False
+        self.prepare = prepare
+        self._recent: dict[str, Job] = {}  # compile key -> a job with it, latest last
         for _ in range(self.capacity):
             self._workers.append(self._start())
 
@@ -198,12 +251,26 @@ class LocalBackend:
         """The pid of the worker running a job, if any."""
         return next((w.process.pid for w in self._workers if w.job_id == job_id), None)
 
+    def _free(self) -> list[_Worker]:
+        return [
+            w
+            for w in self._workers
+            if w.job_id is None and not w.retiring and not w.preparing
+        ]
+
     def free_slots(self) -> int:  # noqa: D102
-        return sum(1 for w in self._workers if w.job_id is None and not w.retiring)
+        return len(self._free())
 
     def launch(self, job_id: str, job: Job) -> None:  # noqa: D102
-        worker = next(w for w in self._workers if w.job_id is None and not w.retiring)
+        key = compile_key(job)
+        worker = pick_worker(self._free(), key)
         worker.job_id, worker.job_label = job_id, job.label
+        remember(worker.compiled, key)
+        if key is not None:
+            self._recent.pop(key, None)
+            self._recent[key] = job
+            while len(self._recent) > COMPILED_KEYS:
+                del self._recent[next(iter(self._recent))]
         # If the worker died, poll() reports the job as failed.
         with contextlib.suppress(BrokenPipeError, OSError):
             worker.conn.send(("run", job_id, job))
@@ -227,7 +294,33 @@ class LocalBackend:
             events += self._read(worker)
             if (worker.dead or not _alive(worker)) and not self._closing:
                 events += self._replace(index, worker)
+        if self.prepare and not self._closing:
+            self._prepare_idle()
         return events
+
+    def _prepare_idle(self) -> None:
+        """Give every idle worker the latest recent setting it has not compiled.
+
+        Called after the engine has handed out what it could, so an idle worker
+        here has no job to take (the queue is empty, or only owners who already
+        hold a regular worker wait, as in front of a surge worker).
+        """
+        idle = [w for w in self._free() if w.ready]
+        todo = {
+            id(w): [k for k in reversed(self._recent) if k not in w.compiled]
+            for w in idle
+        }
+        candidates = [w for w in idle if todo[id(w)]]
+        for worker in candidates[: len(idle) - 1]:  # one stays free for a newcomer
+            # The setting the fewest workers have, the latest first among equals.
+            key = min(todo[id(worker)], key=self._holders)
+            worker.preparing = True
+            remember(worker.compiled, key)
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.conn.send(("prepare", self._recent[key]))
+
+    def _holders(self, key: str) -> int:
+        return sum(1 for w in self._workers if key in w.compiled)
 
     def _read(self, worker: _Worker) -> list[Event]:
         events: list[Event] = []
@@ -240,6 +333,8 @@ class LocalBackend:
                     worker.retiring = True
                 elif message[0] == "ready":
                     worker.ready = True
+                elif message[0] == "prepared":
+                    worker.preparing = False
                 if message[0] in ("progress", "done", "failed", "cancelled"):
                     events.append(message)
         except (EOFError, OSError):

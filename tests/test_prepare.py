@@ -1,0 +1,96 @@
+"""Idle workers compile ahead, and a job goes where its setting is compiled.
+
+Real worker processes with TensorFlow and tiny fits (no mock): the numbers must
+not depend on where a job ran or on what its worker compiled before.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from forecasting.compare import plan_comparison
+from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.engine import Engine
+from forecasting.workers import LocalBackend, pick_worker, remember
+
+CONFIG = ExperimentConfig(
+    columns=("y",),
+    split=SplitConfig.by_rows(120, 30),
+    window=5,
+    models=("gru",),
+    model=ModelConfig(units=3),
+    train=TrainConfig(epochs=2, batch_size=32, seed=3),
+)
+
+
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"y": 100 + np.cumsum(rng.normal(size=150))})
+
+
+def job_with_seed(seed: int):
+    config = replace(CONFIG, train=replace(CONFIG.train, seed=seed))
+    return plan_comparison(frame(), config).jobs[0]
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_compile_key_ignores_seed_and_epochs_only():
+    first, other_seed = job_with_seed(1), job_with_seed(2)
+    assert first.key() != other_seed.key()
+    assert first.compile_key() == other_seed.compile_key()
+    longer = replace(
+        first, config=replace(CONFIG, train=replace(CONFIG.train, epochs=9))
+    )
+    assert longer.compile_key() == first.compile_key()
+    wider = replace(first, config=replace(CONFIG, model=ModelConfig(units=4)))
+    assert wider.compile_key() != first.compile_key()
+
+
+def test_a_job_goes_to_a_worker_that_has_its_setting_then_to_a_fresh_one():
+    class W:
+        def __init__(self, *keys):
+            self.compiled = list(keys)
+
+    fresh, busy_elsewhere, has_it = W(), W("b", "c"), W("a")
+    assert pick_worker([busy_elsewhere, fresh, has_it], "a") is has_it
+    assert pick_worker([busy_elsewhere, fresh], "a") is fresh
+    keys = ["a", "b"]
+    remember(keys, "a")
+    assert keys == ["b", "a"]
+    remember(keys, None)
+    assert keys == ["b", "a"]
+
+
+def test_idle_workers_prepare_and_results_do_not_change():
+    engine = Engine(LocalBackend(workers=3, threads=1))
+    plain = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == 3)
+        first = job_with_seed(1)
+        engine.gather([engine.submit(first, "a")])
+        key = first.compile_key()
+        # One worker ran it and stays free; the two others compile it ahead.
+        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) == 3)
+        assert wait_for(lambda: not any(w.preparing for w in backend._workers))
+        second = job_with_seed(2)
+        ticket = engine.submit(second, "b")
+        result = engine.gather([ticket])[0]
+        alone = plain.gather([plain.submit(second, "b")])[0]
+        np.testing.assert_array_equal(result.predictions, alone.predictions)
+        assert result.history == alone.history
+    finally:
+        engine.shutdown()
+        plain.shutdown()
