@@ -299,11 +299,14 @@ class LocalBackend:
         return events
 
     def _prepare_idle(self) -> None:
-        """Give every idle worker the latest recent setting it has not compiled.
+        """Let idle workers compile recent settings they lack, on spare cores only.
 
         Called after the engine has handed out what it could, so an idle worker
         here has no job to take (the queue is empty, or only owners who already
-        hold a regular worker wait, as in front of a surge worker).
+        hold a regular worker wait, as in front of a surge worker). A lone
+        student's run is never slowed by it (its jobs take the cores); the quiet
+        moments fill the surge workers' caches, so a student who arrives behind a
+        long run starts warm.
         """
         idle = [w for w in self._free() if w.ready]
         todo = {
@@ -311,7 +314,10 @@ class LocalBackend:
             for w in idle
         }
         candidates = [w for w in idle if todo[id(w)]]
-        for worker in candidates[: len(idle) - 1]:  # one stays free for a newcomer
+        # Only on spare cores, so a compile ahead never slows a running job, and
+        # one idle worker stays free for a newcomer.
+        busy = sum(1 for w in self._workers if w.job_id is not None or w.preparing)
+        for worker in candidates[: min(len(idle) - 1, cores() - busy)]:
             # The setting the fewest workers have, the latest first among equals.
             key = min(todo[id(worker)], key=self._holders)
             worker.preparing = True

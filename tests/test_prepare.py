@@ -15,7 +15,7 @@ import pandas as pd
 from forecasting.compare import plan_comparison
 from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
 from forecasting.engine import Engine
-from forecasting.workers import LocalBackend, pick_worker, remember
+from forecasting.workers import LocalBackend, cores, pick_worker, remember
 
 CONFIG = ExperimentConfig(
     columns=("y",),
@@ -82,8 +82,12 @@ def test_idle_workers_prepare_and_results_do_not_change():
         first = job_with_seed(1)
         engine.gather([engine.submit(first, "a")])
         key = first.compile_key()
-        # One worker ran it and stays free; the two others compile it ahead.
-        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) == 3)
+        # One worker ran it and stays free; the others compile it ahead, as many
+        # at once as there are spare cores (nothing runs now).
+        holders = 1 + min(2, cores())
+        assert wait_for(
+            lambda: sum(key in w.compiled for w in backend._workers) == holders
+        )
         assert wait_for(lambda: not any(w.preparing for w in backend._workers))
         second = job_with_seed(2)
         ticket = engine.submit(second, "b")
@@ -94,3 +98,27 @@ def test_idle_workers_prepare_and_results_do_not_change():
     finally:
         engine.shutdown()
         plain.shutdown()
+
+
+def test_no_compile_ahead_while_running_jobs_take_every_core():
+    from jobs_for_tests import SleepJob
+
+    busy = cores()
+    engine = Engine(LocalBackend(workers=busy + 2, threads=1))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == busy + 2)
+        sleepers = [
+            engine.submit(SleepJob(f"core-{i}", steps=200, pause=0.1), f"s{i}")
+            for i in range(busy)
+        ]
+        first = job_with_seed(1)
+        engine.gather([engine.submit(first, "a")])
+        key = first.compile_key()
+        time.sleep(1.0)  # the engine's loop runs every 0.1 s at most
+        assert sum(key in w.compiled for w in backend._workers) == 1
+        assert not any(w.preparing for w in backend._workers)
+        engine.gather(sleepers)
+        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) > 1)
+    finally:
+        engine.shutdown()
