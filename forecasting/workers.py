@@ -309,10 +309,11 @@ class LocalBackend:
         long run starts warm.
         """
         idle = [w for w in self._free() if w.ready]
-        todo = {
-            id(w): [k for k in reversed(self._recent) if k not in w.compiled]
-            for w in idle
-        }
+        # A setting on one worker more than one owner can use at once is enough
+        # for the next arrival; more would cost a lone student's first runs.
+        enough = self.capacity - self.surge + 1
+        wanted = [k for k in reversed(self._recent) if self._holders(k) < enough]
+        todo = {id(w): [k for k in wanted if k not in w.compiled] for w in idle}
         candidates = [w for w in idle if todo[id(w)]]
         # Only on spare cores, so a compile ahead never slows a running job, and
         # one idle worker stays free for a newcomer.

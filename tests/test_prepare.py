@@ -83,7 +83,8 @@ def test_idle_workers_prepare_and_results_do_not_change():
         engine.gather([engine.submit(first, "a")])
         key = first.compile_key()
         # One worker ran it and stays free; the others compile it ahead, as many
-        # at once as there are spare cores (nothing runs now).
+        # at once as there are spare cores (nothing runs now), until one worker
+        # more than an owner can hold (3 regular workers + 1) has it: all 3.
         holders = 1 + min(2, cores())
         assert wait_for(
             lambda: sum(key in w.compiled for w in backend._workers) == holders
@@ -120,5 +121,22 @@ def test_no_compile_ahead_while_running_jobs_take_every_core():
         assert not any(w.preparing for w in backend._workers)
         engine.gather(sleepers)
         assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) > 1)
+    finally:
+        engine.shutdown()
+
+
+def test_a_setting_is_compiled_ahead_on_one_worker_more_than_an_owner_holds():
+    # 1 regular worker + 3 surge: an owner holds at most 1, so 2 holders suffice.
+    engine = Engine(LocalBackend(workers=1, surge=3, threads=1))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == 4)
+        first = job_with_seed(1)
+        engine.gather([engine.submit(first, "a")])
+        key = first.compile_key()
+        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) == 2)
+        assert wait_for(lambda: not any(w.preparing for w in backend._workers))
+        time.sleep(0.5)
+        assert sum(key in w.compiled for w in backend._workers) == 2
     finally:
         engine.shutdown()
