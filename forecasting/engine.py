@@ -488,11 +488,8 @@ class Engine:
 
     def _reap(self) -> None:
         now = time.monotonic()
-        holders = {t.owner for t in self._tickets.values()}
         for owner, beat in list(self._beats.items()):
-            if owner not in holders:  # nothing to wait for: forget the old beat
-                del self._beats[owner]
-            elif now - beat > self.owner_ttl:
+            if now - beat > self.owner_ttl:
                 LOG.info("cancelling the jobs of %s (no heartbeat)", owner)
                 del self._beats[owner]
                 for ticket in [t for t in self._tickets.values() if t.owner == owner]:
