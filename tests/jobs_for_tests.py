@@ -1,4 +1,5 @@
-"""Small jobs for the engine tests: they sleep, report and fail on purpose.
+"""Small jobs for the engine tests (they sleep, report and fail on purpose), and
+``wait_for``.
 
 They run in real worker processes (and Ray tasks), so they live in a module the
 workers can import, not inside a test function.
@@ -51,3 +52,13 @@ class FailJob:
 
     def run(self, report):
         raise ValueError(self.message)
+
+
+def wait_for(predicate, timeout=60.0):
+    """Poll ``predicate`` every 50 ms; ``True`` once it holds, ``False`` at timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

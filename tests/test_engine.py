@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from jobs_for_tests import FailJob, SleepJob
+from jobs_for_tests import FailJob, SleepJob, wait_for
 
 from forecasting.engine import (
     CANCELLED,
@@ -41,15 +41,6 @@ def two_workers():
     engine = Engine(LocalBackend(workers=2, threads=1, warm=False))
     yield engine
     engine.shutdown()
-
-
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_jobs_are_taken_in_turn_from_each_owner(one_worker):

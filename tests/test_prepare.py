@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import jobs_for_tests
 import numpy as np
 import pandas as pd
+from jobs_for_tests import SleepJob
 
 from forecasting.compare import plan_comparison
 from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
@@ -37,13 +39,8 @@ def job_with_seed(seed: int):
     return plan_comparison(frame(), config).jobs[0]
 
 
-def wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+def wait_for(predicate):
+    return jobs_for_tests.wait_for(predicate, timeout=120.0)  # workers import TF
 
 
 def test_the_compile_key_ignores_seed_and_epochs_only():
@@ -86,9 +83,7 @@ def test_idle_workers_prepare_and_results_do_not_change():
         # at once as there are spare cores (nothing runs now), until one worker
         # more than an owner can hold (3 regular workers + 1) has it: all 3.
         holders = 1 + min(2, cores())
-        assert wait_for(
-            lambda: sum(key in w.compiled for w in backend._workers) == holders
-        )
+        assert wait_for(lambda: backend._holders(key) == holders)
         assert wait_for(lambda: not any(w.preparing for w in backend._workers))
         second = job_with_seed(2)
         ticket = engine.submit(second, "b")
@@ -102,8 +97,6 @@ def test_idle_workers_prepare_and_results_do_not_change():
 
 
 def test_no_compile_ahead_while_running_jobs_take_every_core():
-    from jobs_for_tests import SleepJob
-
     busy = cores()
     engine = Engine(LocalBackend(workers=busy + 2, threads=1))
     try:
@@ -117,10 +110,10 @@ def test_no_compile_ahead_while_running_jobs_take_every_core():
         engine.gather([engine.submit(first, "a")])
         key = first.compile_key()
         time.sleep(1.0)  # the engine's loop runs every 0.1 s at most
-        assert sum(key in w.compiled for w in backend._workers) == 1
+        assert backend._holders(key) == 1
         assert not any(w.preparing for w in backend._workers)
         engine.gather(sleepers)
-        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) > 1)
+        assert wait_for(lambda: backend._holders(key) > 1)
     finally:
         engine.shutdown()
 
@@ -134,9 +127,9 @@ def test_a_setting_is_compiled_ahead_on_one_worker_more_than_an_owner_holds():
         first = job_with_seed(1)
         engine.gather([engine.submit(first, "a")])
         key = first.compile_key()
-        assert wait_for(lambda: sum(key in w.compiled for w in backend._workers) == 2)
+        assert wait_for(lambda: backend._holders(key) == 2)
         assert wait_for(lambda: not any(w.preparing for w in backend._workers))
         time.sleep(0.5)
-        assert sum(key in w.compiled for w in backend._workers) == 2
+        assert backend._holders(key) == 2
     finally:
         engine.shutdown()
