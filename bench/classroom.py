@@ -14,22 +14,30 @@ loopback port, the scenarios run against it, and its whole process group (worker
 processes included) is stopped.
 
 Students are pages of ONE headless Chromium, one browser context each (its own
-Streamlit session). A student opens the price page, presses "Quick demo" (32
-units, 10 epochs), types its own seed (1000 + its number, so no two students
-share a result cache entry) and presses "Train models". Its time to results runs
-from that click to the success message containing "the results are below",
-both taken inside the page (``performance.now()``). An error alert, an exception
-box or the timeout counts as an error, with its message.
+Streamlit session), driven over the DevTools protocol. A student opens the price
+page, presses "Quick demo" (32 units, 10 epochs), types its own seed (1000 + its
+number, so no two students share a result cache entry) and presses "Train
+models". Its time to results runs from that click to the success message
+containing "the results are below", both taken inside the page
+(``performance.now()``). An error alert, an exception box or the timeout counts as
+an error, with its message.
 
 Scenarios: ``warmup`` (the first training after the start), ``alone`` (one
 student), ``behind`` (student A trains 60 epochs, B presses Quick demo + Train
 5 s later), ``class_N`` (N students press Train within the same second) and
 ``nothing_N`` (the Learn page opened while N students train). A thread polls
-/proc every 0.5 s for the resident memory of the server, of its child processes
-and of the browser, and gives every browser thread the lowest CPU priority
-(nice 19): in a class the pages run on the students' own machines, while here 30
-pages share the server's two cores (in a run before this rule the class of 30's
-browser used 1,171 s of CPU, the server and its workers 314 s).
+/proc every 0.5 s for the resident memory and CPU time of the server, of its child
+processes and of the browsers.
+
+In a class the pages run on the students' own machines, while here they share the
+server's two cores, so the students' Chromium runs at the lowest CPU priority: it
+is started in a session of its own, and Linux's autogroup of that session gets
+nice 19 (``/proc/<pid>/autogroup``). A nice value on the browser's threads alone
+does nothing against the server, which runs in another session: with autogroups,
+each session's group gets an equal share of the CPU whatever its threads' nice
+values, so the 6 students' pages took one of the two cores from the training.
+The Learn-page visitor gets a second Chromium, in a session of its own at nice 0:
+its page load is what that scenario measures.
 
 Writes the raw numbers as JSON (``--out``) and a Markdown table beside it (same
 name, ``.md``), also printed: old, new and new/old. The machine is shared, so
@@ -240,7 +248,6 @@ class Monitor:
         self.server_pid = server_pid
         self.max_samples = int(max_hours * 3600 / MONITOR_S) + 1
         self.seen: set[int] = set()
-        self.niced: set[int] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reset()
@@ -266,27 +273,12 @@ class Monitor:
         mine = set(descendants(os.getpid(), parents)) - set(kids) - {self.server_pid}
         values = tree_memory(self.server_pid, kids, mine)
         available = available_mb()
-        self._renice(mine)
         with self._lock:
             self.seen.update(kids)
             for key, value in values.items():
                 self.peaks[key] = max(self.peaks.get(key, 0), value)
             self.available = min(self.available, available)
             self._count_cpu(table, [self.server_pid], kids, mine)
-
-    def _renice(self, browser: set[int]) -> None:
-        """Give the students' browsers the lowest CPU priority (see the module doc)."""
-        for pid in browser:
-            # Linux keeps a priority per thread: every thread is reniced, and
-            # threads started later inherit it from the thread that starts them.
-            try:
-                threads = {int(t) for t in os.listdir(f"/proc/{pid}/task")}
-            except OSError:  # the process has ended
-                continue
-            for tid in threads - self.niced:
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, tid, 19)
-                self.niced.add(tid)
 
     def _count_cpu(
         self, table: dict, web: list[int], kids: list[int], browser: set[int]
@@ -498,6 +490,7 @@ class Student:
 @dataclass
 class Bench:
     browser: Any
+    visitor: Any
     server: Server
     monitor: Monitor
     timeout_s: float
@@ -515,8 +508,8 @@ class Bench:
         self.open.clear()
 
 
-def new_page(bench: Bench, name: str, seed: int | None) -> Student:
-    context = bench.browser.new_context(viewport=VIEWPORT)
+def new_page(bench: Bench, name: str, seed: int | None, browser: Any = None) -> Student:
+    context = (browser or bench.browser).new_context(viewport=VIEWPORT)
     context.add_init_script(TRACKER)
     context.set_default_timeout(UI_TIMEOUT_MS)
     student = Student(name, seed, context, context.new_page())
@@ -719,7 +712,7 @@ def scenario_behind(bench: Bench, alone_s: float | None) -> dict[str, Any]:
 
 def open_learn(bench: Bench, name: str) -> dict[str, Any]:
     """Open /learn in a new session: time to its heading, and to the run's end."""
-    visitor = new_page(bench, name, None)
+    visitor = new_page(bench, name, None, bench.visitor)
     page = visitor.page
     started = time.monotonic()
     page.goto(bench.server.url + LEARN_PATH, wait_until="commit")
@@ -793,7 +786,11 @@ def run_scenario(bench: Bench, name: str, done: dict[str, Any]) -> dict[str, Any
 
 
 def run_version(
-    label: str, folder: Path, browser: Any, args: Any, save: Callable[[dict], None]
+    label: str,
+    folder: Path,
+    browsers: tuple[Any, Any],
+    args: Any,
+    save: Callable[[dict], None],
 ) -> dict[str, Any]:
     """Start the server of one version, run every scenario, stop it.
 
@@ -809,7 +806,7 @@ def run_version(
             info["server_start_s"] = server.start_s
             monitor = Monitor(server.process.pid, args.max_hours).start()
             bench = Bench(
-                browser, server, monitor, args.timeout * 60, args.alone_repeats
+                *browsers, server, monitor, args.timeout * 60, args.alone_repeats
             )
             scenarios: dict[str, Any] = {}
             info["scenarios"] = scenarios
@@ -1108,10 +1105,53 @@ def watchdog(hours: float) -> threading.Timer:
     return timer
 
 
-def launch(playwright: Any) -> Any:
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
-    )
+STUDENTS_NICE, VISITOR_NICE = 19, 0
+"""CPU priority of the students' browser and of the Learn-page visitor's."""
+
+
+@contextlib.contextmanager
+def chromium(playwright: Any, nice: int) -> Iterator[Any]:
+    """A headless Chromium in a session (and so an autogroup) of its own at ``nice``.
+
+    Started here rather than by Playwright, which would start it in this script's
+    session; Playwright then connects to it over the DevTools protocol.
+    """
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="classroom-chromium-") as profile:
+        command = [CHROMIUM, "--headless", f"--remote-debugging-port={port}"]
+        command += [f"--user-data-dir={profile}", *CHROMIUM_ARGS, "about:blank"]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
+            browser = connect(playwright, port, process)
+            try:
+                yield browser
+            finally:
+                with contextlib.suppress(Exception):
+                    browser.close()
+        finally:
+            stop_server(process, set())
+
+
+def connect(playwright: Any, port: int, process: subprocess.Popen) -> Any:
+    """Connect Playwright to the Chromium listening on ``port`` (within 60 s)."""
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with {process.returncode}")
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(f"{url}/json/version", timeout=2),
+        ):
+            return playwright.chromium.connect_over_cdp(url, timeout=60_000)
+        time.sleep(0.25)
+    raise RuntimeError(f"chromium did not answer {url} within 60 s")
 
 
 def write(results: dict[str, Any], meta: dict[str, Any], out: Path) -> str:
@@ -1125,18 +1165,20 @@ def write(results: dict[str, Any], meta: dict[str, Any], out: Path) -> str:
 def run_all(args: argparse.Namespace, meta: dict, results: dict) -> None:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            order = ["new", "old"] if args.new_first else ["old", "new"]
-            for label in order:
-                if args.only in (None, label):
-                    run_one(label, browser, args, meta, results)
-        finally:
-            browser.close()
+    with (
+        sync_playwright() as playwright,
+        chromium(playwright, STUDENTS_NICE) as students,
+        chromium(playwright, VISITOR_NICE) as visitor,
+    ):
+        order = ["new", "old"] if args.new_first else ["old", "new"]
+        for label in order:
+            if args.only in (None, label):
+                run_one(label, (students, visitor), args, meta, results)
 
 
-def run_one(label: str, browser: Any, args: Any, meta: dict, results: dict) -> None:
+def run_one(
+    label: str, browsers: tuple[Any, Any], args: Any, meta: dict, results: dict
+) -> None:
     """Measure one version; the JSON and Markdown are rewritten after each scenario."""
 
     def save(info: dict) -> None:
@@ -1145,11 +1187,11 @@ def run_one(label: str, browser: Any, args: Any, meta: dict, results: dict) -> N
 
     if label == "new":
         log(f"new = working tree {ROOT}")
-        save(run_version("new", ROOT, browser, args, save))
+        save(run_version("new", ROOT, browsers, args, save))
         return
     with old_checkout(args.old) as folder:
         log(f"old = {args.old} in {folder}")
-        save(run_version("old", folder, browser, args, save))
+        save(run_version("old", folder, browsers, args, save))
 
 
 def main(argv: list[str] | None = None) -> int:
