@@ -25,7 +25,8 @@ an error, with its message.
 Scenarios: ``warmup`` (the first training after the start), ``alone`` (one
 student), ``behind`` (student A trains 60 epochs, B presses Quick demo + Train
 5 s later), ``class_N`` (N students press Train within the same second) and
-``nothing_N`` (the Learn page opened while N students train). A thread polls
+``nothing_N`` (the Learn page opened while N students train, in a new tab and
+from the menu of a tab that has the app open). A thread polls
 /proc every 0.5 s for the resident memory and CPU time of the server, of its child
 processes and of the browsers.
 
@@ -740,6 +741,35 @@ def open_learn(context: Any) -> dict[str, Any]:
     return {"heading_s": round(heading, 3), "done_s": round(done, 3), "at": opened}
 
 
+LEARN_LINK = "Learn: how RNNs work"
+"""The Learn page's entry in the app's menu (``app.py``)."""
+
+
+def open_app(context: Any) -> Any:
+    """A tab on the price page, its script run ended (for :func:`learn_from_menu`)."""
+    page = context.new_page()
+    page.goto("/", wait_until="commit")
+    page.get_by_role("button", name=QUICK_DEMO).wait_for()
+    settle(page, -1)
+    return page
+
+
+def learn_from_menu(page: Any) -> dict[str, Any]:
+    """Click Learn in the menu of an open app tab: time to its heading, run end.
+
+    What a student of the class does: the front end is loaded already, so this
+    times the server's answer and the drawing of the page.
+    """
+    started, opened = time.monotonic(), time.time()
+    before = runs(page)
+    page.get_by_role("link", name=LEARN_LINK).click()
+    page.locator(SEL["h1"]).filter(has_text=LEARN_HEADING).first.wait_for()
+    heading = time.monotonic() - started
+    settle(page, before)
+    done = time.monotonic() - started
+    return {"heading_s": round(heading, 3), "done_s": round(done, 3), "at": opened}
+
+
 def scenario_nothing(bench: Bench, count: int) -> dict[str, Any]:
     """The Learn page, opened while ``count`` students train (and while idle).
 
@@ -750,12 +780,16 @@ def scenario_nothing(bench: Bench, count: int) -> dict[str, Any]:
     """
     context = bench.visitor.new_context(viewport=VIEWPORT, base_url=bench.server.url)
     context.set_default_timeout(UI_TIMEOUT_MS)
+    context.add_init_script(TRACKER)
     try:
         cold = open_learn(context)
         idle = open_learn(context)
+        menu_idle = learn_from_menu(open_app(context))
+        app = open_app(context)
         students = prepare(bench, count)
         at = schedule_clicks(students)
         time.sleep(max(0.0, at / 1000 + LEARN_DELAY_S - time.time()))
+        menu = learn_from_menu(app)
         busy = open_learn(context)
         spread = check_clicks(students, at)
         wait_results(bench, students)
@@ -769,6 +803,9 @@ def scenario_nothing(bench: Bench, count: int) -> dict[str, Any]:
         "learn_idle": idle,
         "learn_busy": busy,
         "learn_slowdown": ratio(busy["heading_s"], idle["heading_s"]),
+        "menu_idle": menu_idle,
+        "menu_busy": menu,
+        "menu_waiting": sum(1 for t in done if t is None or t > menu["at"]),
         "delay_s": LEARN_DELAY_S,
         "waiting_when_opened": waiting,
         "click_spread_s": spread,
@@ -956,6 +993,18 @@ def scenario_rows(name: str) -> list[tuple[str, str, str]]:
                 "learn_cold.heading_s",
             ),
             (f"{title}: busy / idle", "learn_slowdown"),
+            (
+                f"{title}, from the menu of an open app: time to its heading (s)",
+                "menu_busy.heading_s",
+            ),
+            (
+                "Learn page from the menu, nobody training: time to its heading (s)",
+                "menu_idle.heading_s",
+            ),
+            (
+                f"{title}, from the menu: trainers still waiting when clicked",
+                "menu_waiting",
+            ),
             (f"{title}: time to the end of its run (s)", "learn_busy.done_s"),
             (f"{title}: trainers still waiting when it opened", "waiting_when_opened"),
             (f"{title}: the trainers' last time to results (s)", "last_s"),
