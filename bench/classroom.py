@@ -26,18 +26,21 @@ Scenarios: ``warmup`` (the first training after the start), ``alone`` (one
 student), ``behind`` (student A trains 60 epochs, B presses Quick demo + Train
 5 s later), ``class_N`` (N students press Train within the same second) and
 ``nothing_N`` (the Learn page opened while N students train, in a new tab and
-from the menu of a tab that has the app open). A thread polls
-/proc every 0.5 s for the resident memory and CPU time of the server, of its child
-processes and of the browsers.
+from the menu of a tab that has the app open). A thread polls /proc every 0.5 s
+for the resident memory and CPU time of the server, of its child processes and of
+the browsers.
 
 In a class the pages run on the students' own machines, while here they share the
-server's two cores, so the students' Chromium runs at the lowest CPU priority: it
-is started in a session of its own, and Linux's autogroup of that session gets
-nice 19 (``/proc/<pid>/autogroup``). A nice value on the browser's threads alone
-does nothing against the server, which runs in another session: with autogroups,
-each session's group gets an equal share of the CPU whatever its threads' nice
-values, so the 6 students' pages took one of the two cores from the training.
-The Learn-page visitor gets a second Chromium, in a session of its own at nice 0:
+server's two cores. The students' Chromium therefore gets at most half a core
+(``--students-cores``): it runs in a cgroup of its own (Linux's cgroup v1 ``cpu``
+controller) with that CFS quota. Two other ways were tried. A nice value on the
+browser's threads does nothing against the server: each session has an autogroup
+of its own, and the groups share the CPU equally whatever their threads' nice
+values, so the pages took up to one of the two cores from the training. Nice 19
+for the browser's whole autogroup starved it instead: 17 of a class of 30 pages
+lost their session while the server trained. Without a writable cgroup the
+browser gets that autogroup nice 19, with a warning. The Learn-page visitor has a
+second Chromium, in a session of its own at normal priority and without a quota:
 its page load is what that scenario measures.
 
 Writes the raw numbers as JSON (``--out``) and a Markdown table beside it (same
@@ -1081,6 +1084,8 @@ def header(meta: dict[str, Any], versions: dict[str, Any]) -> list[str]:
         dirty = " + uncommitted changes" if info.get("dirty") else ""
         load = f"load average {info.get('load_start')} → {info.get('load_end')}"
         lines.append(f"- {version}: `{commit}`{dirty}, {info.get('folder')}, {load}")
+    limit = meta.get("students_limit", "?")
+    lines += ["", f"The students' browser: {limit}; the visitor's: no CPU limit."]
     if meta.get("quick"):
         lines += ["", "Quick run (`--quick`): small classes, a check of the harness."]
     return lines
@@ -1151,6 +1156,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only", choices=("old", "new"), default=None, help="run one version"
     )
     parser.add_argument(
+        "--students-cores",
+        type=float,
+        default=STUDENTS_CORES,
+        help="CPU cores the students' browser may use at most (0: no limit)",
+    )
+    parser.add_argument(
         "--new-first",
         action="store_true",
         help="measure the new app first (a failure of the version under test "
@@ -1189,16 +1200,41 @@ def watchdog(hours: float) -> threading.Timer:
     return timer
 
 
-STUDENTS_NICE, VISITOR_NICE = 19, 0
-"""CPU priority of the students' browser and of the Learn-page visitor's."""
+STUDENTS_CORES = 0.5
+"""CPU the students' browser may use at most (see the module doc)."""
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
+
+
+def cap_cpu(pid: int, cores: float) -> Path | None:
+    """Move process ``pid`` (and so its later children) to a cgroup of ``cores``.
+
+    Returns:
+        The cgroup's folder (remove it once its processes ended), or ``None`` if
+        this machine has no writable cgroup v1 ``cpu`` controller.
+    """
+    folder = CGROUP_CPU / f"classroom-{os.getpid()}-{pid}"
+    try:
+        folder.mkdir()
+        period = int((folder / "cpu.cfs_period_us").read_text())
+        (folder / "cpu.cfs_quota_us").write_text(str(int(period * cores)))
+        (folder / "cgroup.procs").write_text(str(pid))
+    except OSError as err:
+        log(f"no cgroup for the students' browser ({err}): autogroup nice 19")
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        return None
+    return folder
 
 
 @contextlib.contextmanager
-def chromium(playwright: Any, nice: int) -> Iterator[Any]:
-    """A headless Chromium in a session (and so an autogroup) of its own at ``nice``.
+def chromium(
+    playwright: Any, cores: float | None, meta: dict[str, Any] | None = None
+) -> Iterator[Any]:
+    """A headless Chromium in a session of its own, capped at ``cores`` if given.
 
     Started here rather than by Playwright, which would start it in this script's
-    session; Playwright then connects to it over the DevTools protocol.
+    session; Playwright then connects to it over the DevTools protocol. The limit
+    it got is written to ``meta["students_limit"]``.
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="classroom-chromium-") as profile:
@@ -1211,8 +1247,18 @@ def chromium(playwright: Any, nice: int) -> Iterator[Any]:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        group = cap_cpu(process.pid, cores) if cores else None
         try:
-            Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
+            if cores and group is None:
+                Path(f"/proc/{process.pid}/autogroup").write_text("19")
+            if meta is not None:
+                meta["students_limit"] = "no CPU limit"
+                if cores:
+                    meta["students_limit"] = (
+                        f"at most {cores:g} core(s), a cgroup's CPU quota"
+                        if group
+                        else "the lowest priority, autogroup nice 19"
+                    )
             browser = connect(playwright, port, process)
             try:
                 yield browser
@@ -1221,6 +1267,9 @@ def chromium(playwright: Any, nice: int) -> Iterator[Any]:
                     browser.close()
         finally:
             stop_server(process, set())
+            if group is not None:
+                with contextlib.suppress(OSError):
+                    group.rmdir()
 
 
 def connect(playwright: Any, port: int, process: subprocess.Popen) -> Any:
@@ -1251,8 +1300,8 @@ def run_all(args: argparse.Namespace, meta: dict, results: dict) -> None:
 
     with (
         sync_playwright() as playwright,
-        chromium(playwright, STUDENTS_NICE) as students,
-        chromium(playwright, VISITOR_NICE) as visitor,
+        chromium(playwright, args.students_cores, meta) as students,
+        chromium(playwright, None) as visitor,
     ):
         order = ["new", "old"] if args.new_first else ["old", "new"]
         for label in order:
