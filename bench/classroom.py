@@ -1211,6 +1211,27 @@ STUDENTS_NICE = 10
 """Nice value of the students' browser's autogroup (see the module doc)."""
 
 
+def start_at_nice(command: list[str], nice: int) -> subprocess.Popen:
+    """Start ``command`` in a session of its own whose autogroup has ``nice``.
+
+    The processes it starts later stay in that session, and so in that group.
+    """
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
+    except OSError:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
 @contextlib.contextmanager
 def chromium(playwright: Any, nice: int) -> Iterator[Any]:
     """A headless Chromium in a session, and so an autogroup, of its own at ``nice``.
@@ -1222,15 +1243,8 @@ def chromium(playwright: Any, nice: int) -> Iterator[Any]:
     with tempfile.TemporaryDirectory(prefix="classroom-chromium-") as profile:
         command = [CHROMIUM, "--headless", f"--remote-debugging-port={port}"]
         command += [f"--user-data-dir={profile}", *CHROMIUM_ARGS, "about:blank"]
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        process = start_at_nice(command, nice)
         try:
-            Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
             browser = connect(playwright, port, process)
             try:
                 yield browser

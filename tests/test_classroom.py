@@ -141,30 +141,21 @@ def test_render_without_a_version(classroom):
     assert "- old: RuntimeError: streamlit exited" in text
 
 
-def test_the_browser_is_reniced_thread_by_thread(classroom):
-    import os
-    import subprocess
+def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice(classroom):
     import sys
-    import time
+    from pathlib import Path
 
-    code = (
-        "import threading, time\n"
-        "[threading.Thread(target=time.sleep, args=(5,)).start() for _ in range(3)]\n"
-        "time.sleep(5)\n"
+    child = classroom.start_at_nice(
+        [sys.executable, "-c", "import time; time.sleep(9)"], 10
     )
-    child = subprocess.Popen([sys.executable, "-c", code])
     try:
-        tasks = f"/proc/{child.pid}/task"
-        for _ in range(50):  # until its three threads exist
-            if len(os.listdir(tasks)) >= 4:
-                break
-            time.sleep(0.1)
-        classroom.Monitor(os.getpid(), 0.01)._renice({child.pid})
-        nices = {os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir(tasks)}
+        mine = Path("/proc/self/autogroup").read_text().split()
+        theirs = Path(f"/proc/{child.pid}/autogroup").read_text().split()
     finally:
         child.kill()
         child.wait()
-    assert nices == {19}
+    assert theirs[0] != mine[0]  # another group: this process's nice is untouched
+    assert theirs[1:] == ["nice", "10"]
 
 
 def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser(
