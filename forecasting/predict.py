@@ -38,6 +38,8 @@ def predict_one_step(
         raise ValueError(
             f"x must be (samples, window, features), got shape {array.shape}"
         )
+    if fastpath.enabled() and len(array):
+        return fastpath.predict(model, array, batch_size)
     return np.asarray(model.predict(array, batch_size=batch_size, verbose=0))
 
 

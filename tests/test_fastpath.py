@@ -92,3 +92,27 @@ def test_both_paths_free_run_the_same(monkeypatch, track_windows, jit):
     # Observed: max difference 8.6e-8 with XLA, 0.0 without.
     np.testing.assert_allclose(fast, plain, atol=1e-6)
     np.testing.assert_allclose(free_run(model, x[0], 30), plain[0], atol=1e-6)
+
+
+def test_both_paths_predict_the_same_and_one_architecture_traces_once(
+    monkeypatch, track_windows
+):
+    x, y = track_windows  # 152 windows: batches of 64, 64 and 24
+    models = [
+        train_model("gru", x, y, ModelConfig(units=5), TrainConfig(epochs=1, seed=s))
+        for s in (1, 2)
+    ]
+    monkeypatch.setenv("FORECASTING_FAST_PATH", "0")
+    plain = [predict_one_step(m.model, x, batch_size=64) for m in models]
+    monkeypatch.setenv("FORECASTING_FAST_PATH", "1")
+    fastpath.clear_caches()
+    fast = [predict_one_step(models[0].model, x, batch_size=64)]
+    ((_, forward),) = fastpath._PREDICTORS.values()
+    traces = forward.experimental_get_tracing_count()
+    fast.append(predict_one_step(models[1].model, x, batch_size=64))
+    assert len(fastpath._PREDICTORS) == 1  # the second model reused the first's
+    assert forward.experimental_get_tracing_count() == traces  # ... without a trace
+    assert not np.array_equal(plain[0], plain[1])  # two different models
+    for got, want in zip(fast, plain, strict=True):
+        assert got.shape == want.shape == (len(x), 2) and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, atol=1e-6)
