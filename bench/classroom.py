@@ -563,9 +563,15 @@ def quick_demo(student: Student, epochs: int | None = None) -> None:
     page.get_by_role("button", name=QUICK_DEMO).click()
     settle(page, before)
     for label, value in QUICK.items():
-        shown = page.get_by_role("spinbutton", name=label, exact=True).input_value()
-        if float(shown) != value:
-            raise RuntimeError(f"after Quick demo {label!r} shows {shown}")
+        box = page.get_by_role("spinbutton", name=label, exact=True)
+        # A slow page may not have started the button's rerun within settle's
+        # 5 s, so the value is awaited, not read once.
+        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+        while float(shown := box.input_value()) != value:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"after Quick demo {label!r} shows {shown}")
+            time.sleep(0.2)
+    settle(page, before)
     if epochs is not None:
         fill(page, EPOCHS_LABEL, epochs)
     fill(page, SEED_LABEL, student.seed)
