@@ -45,12 +45,12 @@ session does. A cgroup capping the browser at half a core made every page load
 slow and the results late (the class of 6's last student: 75 s against 47 s at
 nice 19).
 
-The Learn-page visitor has a second Chromium, in a session of its own at nice -10
-(``--visitor-nice``): ahead of the server, as if it had a machine of its own, so
-what is left of its wait is the server's answer. At nice 0 it shared the cores
-with the workers; with the new app's class keeping both cores busy, the Learn page
-from the menu took 2.17 s against the old lock's 1.78 s, whose one training at a
-time uses about 1.4 of the 2 cores.
+The Learn-page visitor has a second Chromium, in a session of its own at nice 0
+(``--visitor-nice``). It shares the cores with the workers: with the new app's
+class keeping both cores busy, the Learn page from the menu took 2.17 s against
+the old lock's 1.78 s, whose one training at a time uses about 1.4 of the 2 cores.
+``--visitor-nice -10`` puts the visitor ahead of the server, as if it had a
+machine of its own, so that what is left of its wait is the server's answer.
 
 Writes the raw numbers as JSON (``--out``) and a Markdown table beside it (same
 name, ``.md``), also printed: old, new and new/old. The machine is shared, so
@@ -1226,7 +1226,7 @@ def watchdog(hours: float) -> threading.Timer:
     return timer
 
 
-STUDENTS_NICE, VISITOR_NICE = 10, -10
+STUDENTS_NICE, VISITOR_NICE = 10, 0
 """Nice values of the students' and the visitor's browsers' autogroups (see the
 module doc)."""
 
