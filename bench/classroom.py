@@ -36,9 +36,10 @@ started in a session of its own, and that session's autogroup gets nice 10
 (``--students-nice``; weight 110 against the server's 1024, so about a tenth of
 the CPU while the server wants all of it, everything when the server is idle).
 Three other ways were tried. A nice value on the browser's threads does nothing
-against the server: each session has an autogroup of its own, and the groups
-share the CPU equally whatever their threads' nice values, so the pages took up
-to one of the two cores from the training. Nice 19 for the whole autogroup
+against the server: a thread's nice value only counts against the threads of its
+own autogroup, and the server runs in another session, so the pages took their CPU
+at the training's priority (at nice 0, a class of 30's pages took most of the two
+cores and the workers a few percent each). Nice 19 for the whole autogroup
 starved the browser: in a class of 30, 14 pages had no results minutes after the
 training had ended, 13 of them showing the page's start message again, as a new
 session does. A cgroup capping the browser at half a core made every page load
