@@ -33,8 +33,8 @@ the browsers.
 In a class the pages run on the students' own machines, while here they share the
 server's two cores, so the students' Chromium runs at a lower CPU priority: it is
 started in a session of its own, and that session's autogroup gets nice 10
-(``--students-nice``; weight 110 against the server's 1024, so about a tenth of
-the CPU while the server wants all of it, everything when the server is idle).
+(``--students-nice``; the kernel's weight 110 against the server's 1024, and all
+the CPU the server leaves).
 Three other ways were tried. A nice value on the browser's threads does nothing
 against the server: a thread's nice value only counts against the threads of its
 own autogroup, and the server runs in another session, so the pages took their CPU
