@@ -1236,6 +1236,8 @@ def start_at_nice(command: list[str], nice: int) -> subprocess.Popen:
     """Start ``command`` in a session of its own whose autogroup has ``nice``.
 
     The processes it starts later stay in that session, and so in that group.
+    Without autogroups (a kernel built without them) the process itself gets
+    ``nice``, which its children inherit.
     """
     process = subprocess.Popen(
         command,
@@ -1246,10 +1248,10 @@ def start_at_nice(command: list[str], nice: int) -> subprocess.Popen:
     )
     try:
         Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
-    except OSError:
-        process.kill()
-        process.wait()
-        raise
+    except OSError as err:
+        log(f"no autogroup for {command[0]} ({err}): nice {nice} on its process")
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
     return process
 
 
