@@ -67,6 +67,22 @@ def enabled() -> bool:
     )
 
 
+def _cached(
+    cache: OrderedDict, key: Hashable, limit: int, build: Callable[[], Any]
+) -> Any:
+    """Return ``cache[key]``, calling ``build`` on a miss; keep the latest ``limit``.
+
+    The one least-recently-used cache of the trainers, free runs and predictors.
+    """
+    entry = cache.pop(key, None)
+    if entry is None:
+        entry = build()
+    cache[key] = entry
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return entry
+
+
 # Training ----------------------------------------------------------------------------
 _Trainer = tuple[Any, list[np.ndarray]]
 _TRAINERS: OrderedDict[Hashable, _Trainer] = OrderedDict()
@@ -125,9 +141,8 @@ def _compiled_trainer(
     the process (tensorflow/tensorflow#64170), so a compile per model grew the
     process by about 20 MB per trained model.
     """
-    key = (setting, jit_compile, steps_per_execution)
-    entry = _TRAINERS.pop(key, None)
-    if entry is None:
+
+    def compiled() -> _Trainer:
         model = build()
         model.compile(
             optimizer=optimizer(),
@@ -138,11 +153,10 @@ def _compiled_trainer(
             steps_per_execution=steps_per_execution,
         )
         model.optimizer.build(model.trainable_variables)
-        entry = (model, [np.array(v) for v in model.optimizer.variables])
-    _TRAINERS[key] = entry
-    while len(_TRAINERS) > _TRAINERS_MAX:
-        _TRAINERS.popitem(last=False)
-    return entry
+        return model, [np.array(v) for v in model.optimizer.variables]
+
+    key = (setting, jit_compile, steps_per_execution)
+    return _cached(_TRAINERS, key, _TRAINERS_MAX, compiled)
 
 
 def _copy_variables(source: keras.Model, target: keras.Model) -> None:
@@ -243,9 +257,7 @@ def _rollout(model: keras.Model, steps: int, jit_compile: bool) -> _Rollout:
     import keras
     import tensorflow as tf
 
-    key = (_architecture_key(model), steps, jit_compile)
-    entry = _ROLLOUTS.pop(key, None)
-    if entry is None:
+    def compiled() -> _Rollout:
         twin = keras.models.clone_model(model)
 
         def rollout(window: tf.Tensor) -> tf.Tensor:
@@ -261,14 +273,12 @@ def _rollout(model: keras.Model, steps: int, jit_compile: bool) -> _Rollout:
             )
             return tf.transpose(outputs.stack(), [1, 0, 2])
 
-        entry = (
-            twin,
-            tf.function(rollout, jit_compile=jit_compile, reduce_retracing=True),
+        return twin, tf.function(
+            rollout, jit_compile=jit_compile, reduce_retracing=True
         )
-    _ROLLOUTS[key] = entry
-    while len(_ROLLOUTS) > _ROLLOUTS_MAX:
-        _ROLLOUTS.popitem(last=False)
-    return entry
+
+    key = (_architecture_key(model), steps, jit_compile)
+    return _cached(_ROLLOUTS, key, _ROLLOUTS_MAX, compiled)
 
 
 def free_run(
@@ -305,19 +315,15 @@ def _predictor(model: keras.Model) -> _Rollout:
     import keras
     import tensorflow as tf
 
-    key = _architecture_key(model)
-    entry = _PREDICTORS.pop(key, None)
-    if entry is None:
+    def traced() -> _Rollout:
         twin = keras.models.clone_model(model)
 
         def forward(windows: tf.Tensor) -> tf.Tensor:
             return twin(windows, training=False)
 
-        entry = (twin, tf.function(forward, reduce_retracing=True))
-    _PREDICTORS[key] = entry
-    while len(_PREDICTORS) > _PREDICTORS_MAX:
-        _PREDICTORS.popitem(last=False)
-    return entry
+        return twin, tf.function(forward, reduce_retracing=True)
+
+    return _cached(_PREDICTORS, _architecture_key(model), _PREDICTORS_MAX, traced)
 
 
 def predict(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
