@@ -746,18 +746,30 @@ def scenario_behind(bench: Bench, alone_s: float | None) -> dict[str, Any]:
     }
 
 
-def open_learn(context: Any) -> dict[str, Any]:
-    """Open /learn in a new tab (its own session): time to its heading and run end."""
-    page = context.new_page()
+def time_learn(page: Any, go: Callable[[], None], before: int) -> dict[str, Any]:
+    """Time ``go``, which opens the Learn page in ``page``.
+
+    Returns:
+        Seconds to its heading and to the end of its script run, and when ``go``
+        started (epoch seconds, to compare with the students' done times).
+    """
     started, opened = time.monotonic(), time.time()
-    page.goto(LEARN_PATH, wait_until="commit")  # the context's base_url + path
+    go()
     page.locator(SEL["h1"]).filter(has_text=LEARN_HEADING).first.wait_for()
     heading = time.monotonic() - started
-    settle(page, 0)
+    settle(page, before)
     done = time.monotonic() - started
+    return {"heading_s": round(heading, 3), "done_s": round(done, 3), "at": opened}
+
+
+def open_learn(context: Any) -> dict[str, Any]:
+    """Open /learn in a new tab (its own session), timed by :func:`time_learn`."""
+    page = context.new_page()
+    # The context's base_url + path.
+    timed = time_learn(page, lambda: page.goto(LEARN_PATH, wait_until="commit"), 0)
     with contextlib.suppress(Exception):
         page.close()
-    return {"heading_s": round(heading, 3), "done_s": round(done, 3), "at": opened}
+    return timed
 
 
 LEARN_LINK = "Learn: how RNNs work"
@@ -779,14 +791,8 @@ def learn_from_menu(page: Any) -> dict[str, Any]:
     What a student of the class does: the front end is loaded already, so this
     times the server's answer and the drawing of the page.
     """
-    started, opened = time.monotonic(), time.time()
-    before = runs(page)
-    page.get_by_role("link", name=LEARN_LINK).click()
-    page.locator(SEL["h1"]).filter(has_text=LEARN_HEADING).first.wait_for()
-    heading = time.monotonic() - started
-    settle(page, before)
-    done = time.monotonic() - started
-    return {"heading_s": round(heading, 3), "done_s": round(done, 3), "at": opened}
+    link = page.get_by_role("link", name=LEARN_LINK)
+    return time_learn(page, link.click, runs(page))
 
 
 def scenario_nothing(bench: Bench, count: int) -> dict[str, Any]:
