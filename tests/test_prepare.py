@@ -43,6 +43,13 @@ def wait_for(predicate):
     return jobs_for_tests.wait_for(predicate, timeout=120.0)  # workers import TF
 
 
+def fit_first(engine: Engine) -> str:
+    """Run the seed-1 job for owner "a" and return its compile key."""
+    first = job_with_seed(1)
+    engine.gather([engine.submit(first, "a")])
+    return first.compile_key()
+
+
 def test_the_compile_key_ignores_seed_and_epochs_only():
     first, other_seed = job_with_seed(1), job_with_seed(2)
     assert first.key() != other_seed.key()
@@ -76,9 +83,7 @@ def test_idle_workers_prepare_and_results_do_not_change():
     try:
         backend = engine.backend
         assert wait_for(lambda: backend.ready_workers() == 3)
-        first = job_with_seed(1)
-        engine.gather([engine.submit(first, "a")])
-        key = first.compile_key()
+        key = fit_first(engine)
         # One worker ran it and stays free; the others compile it ahead, as many
         # at once as there are spare cores (nothing runs now), until one worker
         # more than an owner can hold (3 regular workers + 1) has it: all 3.
@@ -106,9 +111,7 @@ def test_no_compile_ahead_while_running_jobs_take_every_core():
             engine.submit(SleepJob(f"core-{i}", steps=200, pause=0.1), f"s{i}")
             for i in range(busy)
         ]
-        first = job_with_seed(1)
-        engine.gather([engine.submit(first, "a")])
-        key = first.compile_key()
+        key = fit_first(engine)
         time.sleep(1.0)  # the engine's loop runs every 0.1 s at most
         assert backend._holders(key) == 1
         assert not any(w.preparing for w in backend._workers)
@@ -124,9 +127,7 @@ def test_a_setting_is_compiled_ahead_on_one_worker_more_than_an_owner_holds():
     try:
         backend = engine.backend
         assert wait_for(lambda: backend.ready_workers() == 4)
-        first = job_with_seed(1)
-        engine.gather([engine.submit(first, "a")])
-        key = first.compile_key()
+        key = fit_first(engine)
         assert wait_for(lambda: backend._holders(key) == 2)
         assert wait_for(lambda: not any(w.preparing for w in backend._workers))
         time.sleep(0.5)
