@@ -1238,12 +1238,28 @@ STUDENTS_NICE, VISITOR_NICE = 10, 0
 module doc)."""
 
 
+def autogroup(pid: int) -> tuple[str, int] | None:
+    """The autogroup of process ``pid`` and its nice value, or None without one.
+
+    None when ``/proc/<pid>/autogroup`` is missing, empty or unlike the kernel's
+    ``/autogroup-N nice K`` (kernels and sandboxes without autogroups).
+    """
+    try:
+        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
+    except OSError:
+        return None
+    if len(fields) != 3 or fields[1] != "nice":
+        return None
+    return fields[0], int(fields[2])
+
+
 def start_at_nice(command: list[str], nice: int) -> subprocess.Popen:
     """Start ``command`` in a session of its own whose autogroup has ``nice``.
 
     The processes it starts later stay in that session, and so in that group.
-    Without autogroups (a kernel built without them) the process itself gets
-    ``nice``, which its children inherit.
+    Without autogroups (a kernel or sandbox without them, seen as an unreadable
+    or empty ``/proc/<pid>/autogroup``) the process itself gets ``nice``, which
+    its children inherit.
     """
     process = subprocess.Popen(
         command,
@@ -1252,10 +1268,11 @@ def start_at_nice(command: list[str], nice: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    try:
+    with contextlib.suppress(OSError):
         Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
-    except OSError as err:
-        log(f"no autogroup for {command[0]} ({err}): nice {nice} on its process")
+    group = autogroup(process.pid)
+    if group is None or group[1] != nice:
+        log(f"no autogroup for {command[0]}: nice {nice} on its process")
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, process.pid, nice)
     return process
