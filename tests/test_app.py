@@ -381,12 +381,63 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     assert at.form_submit_button  # the rest of the page is still there
 
 
+def _away_while_training() -> None:
+    """A page that queues a tiny fit, then (in later runs) follows it."""
+    import numpy as np
+    import pandas as pd
+    import streamlit as st
+
+    from forecasting.config import (
+        ExperimentConfig,
+        ModelConfig,
+        SplitConfig,
+        TrainConfig,
+    )
+    from ui import runner
+
+    if st.session_state.pop("press_train", False):
+        values = 100 + np.cumsum(np.random.default_rng(0).normal(size=150))
+        config = ExperimentConfig(
+            columns=("y",),
+            split=SplitConfig.by_rows(120, 30),
+            window=5,
+            models=("gru",),
+            model=ModelConfig(units=3),
+            train=TrainConfig(epochs=2, batch_size=32, seed=1321),
+        )
+        meta = {"key": "away", "data_label": "walk", "summary": "tiny"}
+        runner.start_training("away", pd.DataFrame({"y": values}), config, meta)
+        st.stop()  # the student opens another page before the fit ends
+    runner.follow_and_store("away")
+
+
+def test_a_student_back_after_the_fit_ended_is_told_it_trained():
+    from jobs_for_tests import wait_for
+
+    from ui import runner
+
+    at = AppTest.from_function(_away_while_training, default_timeout=60)
+    at.session_state["press_train"] = True
+    at.run()
+    tickets = at.session_state["_pending_away"].tickets
+    jobs = runner.engine()
+    assert wait_for(lambda: all(jobs.status(t).state == "done" for t in tickets), 180)
+    at.run()  # back on the page: the jobs ended while it was away
+    no_exception(at)
+    assert any("the results are below" in s.value for s in at.success)
+    assert at.session_state["_runs"]["away"]["away"].seconds > 0
+
+
 def test_a_session_waits_its_turn_and_says_its_place_in_line():
-    from jobs_for_tests import SleepJob
+    from jobs_for_tests import SleepJob, wait_for
 
     from ui import runner
 
     engine = runner.engine()
+    # The surge workers start one by one after the regular ones (run alone, this
+    # test may come first).
+    backend = engine.backend
+    assert wait_for(lambda: backend.ready_workers() == backend.capacity, 180)
     # Another student's long jobs hold the regular workers, and a third student's
     # the spare (surge) ones, when this one presses Train.
     surge = engine.backend.surge

@@ -115,12 +115,14 @@ class Pending:
         tickets: One engine ticket per job, in the plan's order.
         meta: What the page stores with the result (key, labels, extras).
         started: ``time.perf_counter()`` when Train was pressed.
+        cached: Every job was done when it was submitted (kept results).
     """
 
     plan: Plan
     tickets: list[Ticket]
     meta: dict[str, Any]
     started: float = field(default_factory=time.perf_counter)
+    cached: bool = False
 
 
 def start_training(
@@ -179,7 +181,8 @@ def start_jobs(name: str, plan: Plan, meta: dict[str, Any]) -> bool:
     # Submitted before the earlier training is cancelled: pressing Train twice
     # joins the jobs already running instead of starting them again.
     cancel(name)
-    st.session_state[_PENDING + name] = Pending(plan, tickets, meta)
+    cached = all(jobs_engine.status(t).state == DONE for t in tickets)
+    st.session_state[_PENDING + name] = Pending(plan, tickets, meta, cached=cached)
     return True
 
 
@@ -249,7 +252,9 @@ def follow_jobs(name: str) -> tuple[list[FitResult], Pending, float] | None:
         return None
     results: list[FitResult] = [jobs_engine.result(t) for t in waiting.tickets]
     jobs_engine.release(waiting.tickets)
-    seconds = time.perf_counter() - waiting.started if board.drawn else 0.0
+    # Jobs that ended while the student was on another page were trained all
+    # the same: only kept results count as no training.
+    seconds = 0.0 if waiting.cached else time.perf_counter() - waiting.started
     return results, waiting, seconds
 
 
