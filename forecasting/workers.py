@@ -193,7 +193,8 @@ class LocalBackend:
         warm: Import TensorFlow when a worker starts, before its first job
             (``False`` only for jobs that do not train, as in the engine tests).
         surge: Extra workers that only take jobs of owners holding no regular
-            worker (see :mod:`forecasting.engine`).
+            worker (see :mod:`forecasting.engine`). They start one by one once
+            the regular ones are ready, so these import TensorFlow first.
         prepare: Let idle workers compile the settings of recent jobs ahead
             (:meth:`forecasting.jobs.FitJob.prepare`), so that the next such job
             starts warm wherever it lands; a job goes to a worker that has its
@@ -221,8 +222,8 @@ class LocalBackend:
         self._closing = False
         self.prepare = prepare
         self._recent: dict[str, Job] = {}  # compile key -> a job with it, latest last
-        for _ in range(self.capacity):
-            self._workers.append(self._start())
+        for _ in range(regular):
+            self._workers.append(self._start())  # the surge ones later: _grow()
 
     def _start(self) -> _Worker:
         ours, theirs = socket.socketpair()
@@ -294,9 +295,20 @@ class LocalBackend:
             events += self._read(worker)
             if (worker.dead or not _alive(worker)) and not self._closing:
                 events += self._replace(index, worker)
+        if not self._closing:
+            self._grow()
         if self.prepare and not self._closing:
             self._prepare_idle()
         return events
+
+    def _grow(self) -> None:
+        """Start the next surge worker once every started worker is ready.
+
+        One at a time: five workers importing TensorFlow at once on two cores
+        made the first training after the start wait 1.5x as long.
+        """
+        if len(self._workers) < self.capacity and all(w.ready for w in self._workers):
+            self._workers.append(self._start())
 
     def _prepare_idle(self) -> None:
         """Let idle workers compile recent settings they lack, on spare cores only.

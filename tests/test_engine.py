@@ -304,6 +304,21 @@ def test_surge_slots_serve_owners_without_a_regular_worker_all_at_once():
         engine.shutdown()
 
 
+def test_surge_workers_start_one_at_a_time_once_the_others_are_ready():
+    backend = LocalBackend(workers=1, threads=1, warm=False, surge=2)
+    try:
+        seen = [(len(backend.pids()), backend.ready_workers())]
+        deadline = time.monotonic() + 60
+        while seen[-1] != (3, 3) and time.monotonic() < deadline:
+            backend.poll(0.1)
+            seen.append((len(backend.pids()), backend.ready_workers()))
+    finally:
+        backend.close()
+    assert seen[0] == (1, 0)  # the regular worker alone at first
+    assert seen[-1] == (3, 3)
+    assert all(started - ready <= 1 for started, ready in seen), seen
+
+
 def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
     try:
