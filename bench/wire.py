@@ -36,6 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 from bench.classroom import (
     DEFAULT_OLD,
     LEARN_HEADING,
@@ -58,7 +61,8 @@ LEARN_PAGE = "learn"
 LEARN_AFTER_S = 5.0
 """The Learn page is asked for this long after the class pressed Train."""
 DEFAULT_SIZES = (6, 30)
-ERROR_FORMATS = (1,)  # Alert.Format ERROR (warnings are lessons or "cancelled")
+RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+ERROR_FORMATS = (Alert.ERROR,)  # not warnings: lessons, or "cancelled"
 
 
 @dataclass
@@ -130,14 +134,14 @@ class Session:
         return run
 
     async def _read(self, started: float) -> Run:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
         run = Run()
         while True:
             message = ForwardMsg()
             message.ParseFromString(await self._ws.recv())
             kind = message.WhichOneof("type")
-            if kind == "script_finished":
+            # A run that ends early for a rerun (st.rerun, st.switch_page) goes
+            # on as the next run, as in a browser.
+            if kind == "script_finished" and message.script_finished != RERUN:
                 run.seconds = time.monotonic() - started
                 return run
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
