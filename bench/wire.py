@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ from bench.classroom import (
 
 TRAIN = "Train models"
 SEED = "Seed"
+EPOCHS = "Epochs"
+LONG_EPOCHS = 60
+BEHIND_DELAY_S = 5.0
+"""In ``behind``, B presses Train this long after A started a 60-epoch run."""
 SUCCESS = "the results are below"
 LEARN_PAGE = "learn"
 LEARN_AFTER_S = 5.0
@@ -173,19 +178,31 @@ def note(run: Run, element: Any, at: float) -> None:
 
 
 async def student(
-    url: str, seed: int, arrived: list[int], go: asyncio.Event
+    url: str,
+    seed: int,
+    arrived: list[int],
+    go: asyncio.Event,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """Open the app, press Quick demo, wait for ``go``, press Train with ``seed``.
+
+    Args:
+        url: The server.
+        seed: The student's seed (each student trains their own models).
+        arrived: The student's seed is added once Quick demo's run has ended.
+        go: Set when the student is to press Train.
+        epochs: Epochs instead of Quick demo's (the long run of ``behind``).
 
     Returns:
         Seconds from the Train click to the success message, the errors seen.
     """
+    ints = {SEED: seed} | ({EPOCHS: epochs} if epochs else {})
     async with Session(url) as session:
         await session.run()
         await session.run(press=QUICK_DEMO)
         arrived.append(seed)
         await go.wait()
-        run = await session.run(press=TRAIN, ints={SEED: seed})
+        run = await session.run(press=TRAIN, ints=ints)
     done = next((at for at, text in run.texts if SUCCESS in text), None)
     return {
         "seed": seed,
@@ -226,6 +243,30 @@ async def a_class(url: str, size: int, first_seed: int, learn: bool) -> dict:
     return summarise(await asyncio.gather(*tasks), visit)
 
 
+async def behind(url: str, first_seed: int, alone_s: float | None) -> dict:
+    """A starts a 60-epoch run; 5 s later B presses Train on the Quick demo."""
+    arrived: list[int] = []
+    go_a, go_b = asyncio.Event(), asyncio.Event()
+    a = asyncio.create_task(student(url, first_seed, arrived, go_a, LONG_EPOCHS))
+    b = asyncio.create_task(student(url, first_seed + 1, arrived, go_b))
+    while len(arrived) < 2 and not (a.done() or b.done()):
+        await asyncio.sleep(0.1)
+    go_a.set()
+    await asyncio.sleep(BEHIND_DELAY_S)
+    go_b.set()
+    a_out, b_out = await asyncio.gather(a, b)
+    b_s = b_out["done_s"]
+    return {
+        "a": a_out,
+        "b": b_out,
+        "a_s": a_out["done_s"],
+        "b_s": b_s,
+        "b_alone_s": alone_s,
+        "b_slowdown": ratio(b_s, alone_s) if b_s and alone_s else None,
+        "errors": sum(len(o["errors"]) + (o["done_s"] is None) for o in (a_out, b_out)),
+    }
+
+
 def summarise(students: list[dict], learn: dict | None) -> dict[str, Any]:
     """The class's last, median and first times to results, errors, Learn visit."""
     done = [s["done_s"] for s in students if s["done_s"] is not None]
@@ -247,26 +288,46 @@ def summarise(students: list[dict], learn: dict | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------
 
 
+async def alone(url: str, seeds: Iterator[int], repeats: int = 3) -> dict:
+    """One student at a time, ``repeats`` times: the median time to results."""
+    runs = [await a_class(url, 1, next(seeds), False) for _ in range(repeats)]
+    times = [r["last_s"] for r in runs if r["last_s"] is not None]
+    return {
+        "runs": runs,
+        "median_s": statistics.median(times) if times else None,
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
 async def scenarios(url: str, sizes: list[int], monitor: Monitor) -> dict[str, Any]:
-    """Warm-up, a lone student, the Learn page idle, then each class."""
+    """Warm-up, a lone student, the Learn page idle, behind a long run, classes."""
     out: dict[str, Any] = {}
     seeds = iter(range(SEED_BASE + 500, SEED_BASE + 10_000, 100))
-    for name, size, learn in [("warmup", 1, False), ("alone", 1, False)] + [
-        (f"class_{n}", n, True) for n in sizes
-    ]:
+    plan: list[tuple[str, Callable[[], Awaitable[dict]]]] = [
+        ("warmup", lambda: a_class(url, 1, next(seeds), False)),
+        ("alone", lambda: alone(url, seeds)),
+        ("learn_idle", lambda: visit_learn(url)),
+        ("behind", lambda: behind(url, next(seeds), pick_alone(out))),
+    ]
+    plan += [
+        (f"class_{n}", lambda n=n: a_class(url, n, next(seeds), True)) for n in sizes
+    ]
+    for name, scenario in plan:
         log(f"wire scenario {name}")
         monitor.take()
         started = time.monotonic()
         try:
-            out[name] = await a_class(url, size, next(seeds), learn)
+            out[name] = await scenario()
         except Exception as err:  # keep what was measured, say what failed
             out[name] = {"error": f"{type(err).__name__}: {err}"[:1000]}
             log(f"wire scenario {name} failed: {out[name]['error']}")
         out[name]["memory"] = monitor.take()
         out[name]["elapsed_s"] = round(time.monotonic() - started, 1)
-        if name == "alone":
-            out["learn_idle"] = await visit_learn(url)
     return out
+
+
+def pick_alone(out: dict[str, Any]) -> float | None:
+    return (out.get("alone") or {}).get("median_s")
 
 
 def run_version(label: str, folder: Path, args: argparse.Namespace) -> dict:
@@ -296,11 +357,15 @@ def run_version(label: str, folder: Path, args: argparse.Namespace) -> dict:
 
 ROWS = [
     ("Warm-up: first training after the start (s)", "warmup.last_s"),
-    ("One Quick-demo student alone (s)", "alone.last_s"),
+    ("One Quick-demo student alone, median of 3 (s)", "alone.median_s"),
     (
         "Learn page, nobody training: server's time to its heading (s)",
         "learn_idle.heading_s",
     ),
+    ("Behind a 60-epoch run: B's time to results (s)", "behind.b_s"),
+    ("Behind a 60-epoch run: B / B alone", "behind.b_slowdown"),
+    ("Behind a 60-epoch run: A's time (s)", "behind.a_s"),
+    ("Behind a 60-epoch run: errors", "behind.errors"),
 ]
 CLASS_ROWS = [
     ("last student's time to results (s)", "last_s"),
