@@ -77,8 +77,9 @@ class Run:
     Attributes:
         widgets: Widget id by label, of the widgets the run drew.
         texts: ``(seconds since the request, text)`` of alerts, in order.
-        errors: Error and warning alerts, and exceptions, as text.
+        errors: Error alerts and exceptions, as text (warnings are lessons).
         heading_s: Seconds to the first heading, if any.
+        heading: That heading's text.
         seconds: Seconds to the end of the run.
     """
 
