@@ -2,7 +2,8 @@
 
 Run with ``streamlit run app.py``. This file only sets up the page and the
 navigation; each page lives in ``pages/`` and the shared parts in ``ui/``.
-Nothing here imports TensorFlow: it is loaded the first time a model is trained.
+Nothing here imports TensorFlow: the worker processes load it, started in the
+background at the first page view.
 """
 
 from __future__ import annotations
@@ -52,5 +53,6 @@ with st.sidebar:
         "side on the same data and compares their forecasts with a naive baseline. "
         "Everything runs on this computer; the bundled samples work offline."
     )
+runner.warm_engine()  # workers import TensorFlow while the student reads
 with nav.inside_app():
     page.run()

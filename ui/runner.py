@@ -54,6 +54,7 @@ from forecasting.engine import (
     QUEUED,
     RUNNING,
     Engine,
+    EngineSettings,
     JobFailed,
     Status,
     Ticket,
@@ -77,6 +78,36 @@ def engine() -> Engine:
     engine = get_engine()
     _start_watcher(engine)
     return engine
+
+
+_WARMING: list[threading.Thread] = []
+
+
+def warm_engine() -> None:
+    """Start the local engine's workers in the background at the first page view.
+
+    The workers import TensorFlow while the student reads the page, so the first
+    Train does not wait for that; the page itself never waits. A Ray engine is
+    left to start on first use (``ray.init`` takes seconds and a cluster's
+    workers are warm anyway).
+    """
+    try:
+        local = EngineSettings.from_env().engine == "local"
+    except ValueError:  # a bad setting: said on the page when Train is pressed
+        return
+    with _WATCHERS_LOCK:
+        if _WARMING or not local:
+            return
+        thread = threading.Thread(target=_warm, name="forecasting-warm", daemon=True)
+        _WARMING.append(thread)
+    thread.start()
+
+
+def _warm() -> None:
+    try:
+        engine()
+    except Exception:  # Train starts it again and says what is wrong
+        LOG.exception("starting the engine ahead failed")
 
 
 def owner() -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from pathlib import Path
 
 from bench import wire
 
@@ -20,3 +22,34 @@ def test_a_protocol_student_sees_the_price_page_and_its_buttons(app_server) -> N
     run = asyncio.run(first_run())
     assert run.heading == "Price forecasting" and not run.errors
     assert {wire.QUICK_DEMO, wire.TRAIN, wire.SEED} <= set(run.widgets)
+
+
+def _workers(pid: int) -> list[int]:
+    """Worker processes (``python -m forecasting.workers``) started by ``pid``."""
+    children = Path(f"/proc/{pid}/task").glob("*/children")
+    found = []
+    for child in (int(c) for f in children for c in f.read_text().split()):
+        with contextlib.suppress(OSError):
+            if b"forecasting.workers" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
+
+
+def test_the_first_page_view_starts_the_workers_before_any_train(
+    tmp_path, monkeypatch
+) -> None:
+    from jobs_for_tests import wait_for
+
+    from bench.classroom import ROOT, serve
+
+    monkeypatch.setenv("FORECASTING_WORKERS", "1")
+    monkeypatch.setenv("FORECASTING_SURGE", "0")
+    with serve(ROOT, tmp_path / "streamlit.log") as server:
+        assert _workers(server.process.pid) == []  # nobody has visited yet
+
+        async def first_run() -> wire.Run:
+            async with wire.Session(server.url) as session:
+                return await session.run()
+
+        assert asyncio.run(first_run()).heading == "Price forecasting"
+        assert wait_for(lambda: len(_workers(server.process.pid)) == 1, 60)
