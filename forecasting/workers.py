@@ -64,6 +64,49 @@ def _failure(err: BaseException) -> tuple[str, str]:
 
 
 # Local worker processes -------------------------------------------------------------
+COMPILE_CACHE_ENV = "FORECASTING_COMPILE_CACHE"
+"""Folder of the workers' shared disk cache of compiled (XLA) training steps;
+empty or ``0`` turns it off."""
+
+
+def compile_cache_dir(environ: dict[str, str]) -> Path | None:
+    """Where the workers keep compiled training steps (None: nowhere).
+
+    Default ``~/.cache/rnn-forecast-explorer/xla-<TensorFlow version>``: one
+    worker's compile serves every other worker and the next server start.
+    """
+    configured = environ.get(COMPILE_CACHE_ENV)
+    if configured is not None:
+        return None if configured.strip() in ("", "0") else Path(configured)
+    from importlib import metadata
+
+    version = "unknown"
+    for name in ("tensorflow-cpu", "tensorflow"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            version = metadata.version(name)
+            break
+    return Path.home() / ".cache" / "rnn-forecast-explorer" / f"xla-{version}"
+
+
+def xla_flags(environ: dict[str, str]) -> str:
+    """``TF_XLA_FLAGS`` for a worker: the caller's, plus the compile cache.
+
+    TensorFlow loads a compiled step from the cache when its HLO matches
+    exactly (the numbers are the same bit for bit) and writes new ones
+    atomically, so workers can share one folder.
+    """
+    flags = environ.get("TF_XLA_FLAGS", "")
+    folder = compile_cache_dir(environ)
+    if folder is None or "tf_xla_persistent_cache_directory" in flags:
+        return flags
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        LOG.warning("no compile cache in %s: %s", folder, err)
+        return flags
+    return f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
+
+
 WORKER_NICE = 10
 """How much lower the workers' CPU priority is than the web server's: when the
 cores are full of training, a page that trains nothing still opens at once."""
@@ -222,6 +265,7 @@ class LocalBackend:
         self._closing = False
         self.prepare = prepare
         self._recent: dict[str, Job] = {}  # compile key -> a job with it, latest last
+        self.xla_flags = xla_flags(dict(os.environ))
         for _ in range(regular):
             self._workers.append(self._start())  # the surge ones later: _grow()
 
@@ -231,6 +275,7 @@ class LocalBackend:
             **os.environ,
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            "TF_XLA_FLAGS": self.xla_flags,
         }
         command = [sys.executable, "-m", "forecasting.workers", str(theirs.fileno())]
         command += [str(self.threads), str(self.max_jobs), str(int(self.warm))]

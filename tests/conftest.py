@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The workers' compile cache (forecasting.workers.compile_cache_dir): one folder
+# for this test run, shared by its workers and servers, not the user's.
+os.environ.setdefault(
+    "FORECASTING_COMPILE_CACHE", tempfile.mkdtemp(prefix="forecasting-xla-")
+)
 
 import numpy as np
 import pandas as pd

@@ -1,0 +1,66 @@
+"""The workers' shared disk cache of compiled training steps.
+
+Real worker processes with TensorFlow (no mock): a fresh worker loads the step
+another one compiled, and the numbers do not change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from test_prepare import fit_first, job_with_seed
+
+from forecasting.engine import Engine
+from forecasting.workers import LocalBackend, compile_cache_dir, xla_flags
+
+
+def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():
+    assert compile_cache_dir({"FORECASTING_COMPILE_CACHE": "/x/y"}) == Path("/x/y")
+    assert compile_cache_dir({"FORECASTING_COMPILE_CACHE": "0"}) is None
+    assert compile_cache_dir({"FORECASTING_COMPILE_CACHE": ""}) is None
+    default = compile_cache_dir({})
+    assert default.parent == Path.home() / ".cache" / "rnn-forecast-explorer"
+    assert default.name.startswith("xla-")
+
+
+def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
+    env = {"FORECASTING_COMPILE_CACHE": str(tmp_path / "c")}
+    assert xla_flags(env) == f"--tf_xla_persistent_cache_directory={tmp_path / 'c'}"
+    assert (tmp_path / "c").is_dir()
+    env["TF_XLA_FLAGS"] = "--tf_xla_auto_jit=-1"
+    assert xla_flags(env).split() == [
+        "--tf_xla_auto_jit=-1",
+        f"--tf_xla_persistent_cache_directory={tmp_path / 'c'}",
+    ]
+    own = {"TF_XLA_FLAGS": "--tf_xla_persistent_cache_directory=/mine"}
+    assert xla_flags({**env, **own}) == own["TF_XLA_FLAGS"]
+    assert xla_flags({"FORECASTING_COMPILE_CACHE": "0"}) == ""
+
+
+def run_in_fresh_worker(monkeypatch, cache: str):
+    """Seed 2's predictions from a new one-worker engine using ``cache``."""
+    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", cache)
+    engine = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    try:
+        return engine.gather([engine.submit(job_with_seed(2), "a")])[0].predictions
+    finally:
+        engine.shutdown()
+
+
+def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "xla"
+    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
+    engine = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    try:
+        fit_first(engine)  # compiles, and writes the cache
+    finally:
+        engine.shutdown()
+    written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")}
+    assert written, "nothing was written to the compile cache"
+    cached = run_in_fresh_worker(monkeypatch, str(folder))
+    # Loaded, not compiled again: a compile would have written its file anew.
+    assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")} == written
+    assert np.array_equal(cached, run_in_fresh_worker(monkeypatch, "0"))
