@@ -379,6 +379,8 @@ def server_env(folder: Path, cache: Path) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": f"{folder}{os.pathsep}{path}" if path else str(folder),
         "RNN_FORECAST_CACHE": str(cache),
+        # Each server starts with no compiled steps on disk, as the old lock did.
+        "FORECASTING_COMPILE_CACHE": str(cache / "xla"),
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
         "STREAMLIT_SERVER_HEADLESS": "true",

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -171,6 +172,8 @@ def render(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The workers' compile cache starts empty: no compile is saved by an earlier run.
+    os.environ["FORECASTING_COMPILE_CACHE"] = tempfile.mkdtemp(prefix="parallel-xla-")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
