@@ -227,7 +227,8 @@ class LocalBackend:
     with ``subprocess``, not ``multiprocessing``: multiprocessing's spawn re-runs
     the parent's ``__main__``, which inside Streamlit is whatever page script
     runs at that moment. The parent's ``sys.path`` is passed on, so the workers
-    import the same code.
+    import the same code, and they share a disk cache of compiled training steps
+    (:func:`compile_cache_dir`).
 
     Args:
         workers: Number of processes; ``None`` for one per core.
