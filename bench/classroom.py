@@ -880,6 +880,32 @@ def run_scenario(bench: Bench, name: str, done: dict[str, Any]) -> dict[str, Any
     return measured(bench, name, lambda: scenario_nothing(bench, int(count)))
 
 
+@contextlib.contextmanager
+def monitored(
+    info: dict[str, Any], label: str, folder: Path, log_path: Path, hours: float
+) -> Iterator[tuple[Server, Monitor]]:
+    """Serve one version with a :class:`Monitor` on it; never raises.
+
+    ``info`` gets the server's start time, the tracebacks in its log, the load
+    average before and after, and the error that ended the block, if any.
+    """
+    info["load_start"] = loads()
+    try:
+        with serve(folder, log_path) as server:
+            info["server_start_s"] = server.start_s
+            monitor = Monitor(server.process.pid, hours).start()
+            try:
+                yield server, monitor
+            finally:
+                monitor.stop()
+                server.children_seen = set(monitor.seen)
+            info["log_tracebacks"] = server.log_tail(10**7).count("Traceback")
+    except Exception as err:
+        info["error"] = f"{type(err).__name__}: {err}"[:2000]
+        log(f"{label} failed: {info['error']}")
+    info["load_end"] = loads()
+
+
 def run_version(
     label: str,
     folder: Path,
@@ -895,29 +921,13 @@ def run_version(
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
     info["server_log"] = str(log_path)
-    info["load_start"] = loads()
-    try:
-        with serve(folder, log_path) as server:
-            info["server_start_s"] = server.start_s
-            monitor = Monitor(server.process.pid, args.max_hours).start()
-            bench = Bench(
-                *browsers, server, monitor, args.timeout * 60, args.alone_repeats
-            )
-            scenarios: dict[str, Any] = {}
-            info["scenarios"] = scenarios
-            try:
-                for name in args.scenarios or plan(args.quick):
-                    scenarios[name] = run_scenario(bench, name, scenarios)
-                    save(info)
-            finally:
-                monitor.stop()
-                server.children_seen = set(monitor.seen)
-            info["scenarios"] = scenarios
-            info["log_tracebacks"] = server.log_tail(10**7).count("Traceback")
-    except Exception as err:
-        info["error"] = f"{type(err).__name__}: {err}"[:2000]
-        log(f"{label} failed: {info['error']}")
-    info["load_end"] = loads()
+    with monitored(info, label, folder, log_path, args.max_hours) as (server, monitor):
+        bench = Bench(*browsers, server, monitor, args.timeout * 60, args.alone_repeats)
+        scenarios: dict[str, Any] = {}
+        info["scenarios"] = scenarios
+        for name in args.scenarios or plan(args.quick):
+            scenarios[name] = run_scenario(bench, name, scenarios)
+            save(info)
     return info
 
 

@@ -48,11 +48,10 @@ from bench.classroom import (
     SEED_BASE,
     Monitor,
     describe_tree,
-    loads,
     log,
+    monitored,
     old_checkout,
     ratio,
-    serve,
 )
 
 TRAIN = "Train models"
@@ -335,24 +334,9 @@ def run_version(label: str, folder: Path, args: argparse.Namespace) -> dict:
     """Start one version's server, run the scenarios, stop it."""
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
-    info["load_start"] = loads()
-    try:
-        with serve(folder, log_path) as server:
-            monitor = Monitor(server.process.pid, max_hours=2.0).start()
-            try:
-                info["scenarios"] = asyncio.run(
-                    asyncio.wait_for(
-                        scenarios(server.url, args.sizes, monitor), args.timeout * 60
-                    )
-                )
-            finally:
-                monitor.stop()
-                server.children_seen = set(monitor.seen)
-            info["log_tracebacks"] = server.log_tail(10**7).count("Traceback")
-    except Exception as err:
-        info["error"] = f"{type(err).__name__}: {err}"[:2000]
-        log(f"{label} failed: {info['error']}")
-    info["load_end"] = loads()
+    with monitored(info, label, folder, log_path, 2.0) as (server, monitor):
+        run = scenarios(server.url, args.sizes, monitor)
+        info["scenarios"] = asyncio.run(asyncio.wait_for(run, args.timeout * 60))
     return info
 
 

@@ -383,30 +383,17 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
 
 def _away_while_training() -> None:
     """A page that queues a tiny fit, then (in later runs) follows it."""
-    import numpy as np
-    import pandas as pd
-    import streamlit as st
+    from dataclasses import replace
 
-    from forecasting.config import (
-        ExperimentConfig,
-        ModelConfig,
-        SplitConfig,
-        TrainConfig,
-    )
+    import streamlit as st
+    from test_prepare import CONFIG, frame
+
     from ui import runner
 
     if st.session_state.pop("press_train", False):
-        values = 100 + np.cumsum(np.random.default_rng(0).normal(size=150))
-        config = ExperimentConfig(
-            columns=("y",),
-            split=SplitConfig.by_rows(120, 30),
-            window=5,
-            models=("gru",),
-            model=ModelConfig(units=3),
-            train=TrainConfig(epochs=2, batch_size=32, seed=1321),
-        )
+        config = replace(CONFIG, train=replace(CONFIG.train, seed=1321))
         meta = {"key": "away", "data_label": "walk", "summary": "tiny"}
-        runner.start_training("away", pd.DataFrame({"y": values}), config, meta)
+        runner.start_training("away", frame(), config, meta)
         st.stop()  # the student opens another page before the fit ends
     runner.follow_and_store("away")
 
