@@ -880,14 +880,20 @@ def run_scenario(bench: Bench, name: str, done: dict[str, Any]) -> dict[str, Any
     return measured(bench, name, lambda: scenario_nothing(bench, int(count)))
 
 
-@contextlib.contextmanager
 def monitored(
-    info: dict[str, Any], label: str, folder: Path, log_path: Path, hours: float
-) -> Iterator[tuple[Server, Monitor]]:
-    """Serve one version with a :class:`Monitor` on it; never raises.
+    info: dict[str, Any],
+    label: str,
+    folder: Path,
+    log_path: Path,
+    hours: float,
+    body: Callable[[Server, Monitor], None],
+) -> None:
+    """Serve one version and call ``body`` with a :class:`Monitor` (of ``hours``
+    at most) on it.
 
-    ``info`` gets the server's start time, the tracebacks in its log, the load
-    average before and after, and the error that ended the block, if any.
+    Never raises: ``info`` gets the server's start time, the tracebacks in its
+    log, the load average before and after, and the error that ended it, if any
+    (a server that did not start included).
     """
     info["load_start"] = loads()
     try:
@@ -895,7 +901,7 @@ def monitored(
             info["server_start_s"] = server.start_s
             monitor = Monitor(server.process.pid, hours).start()
             try:
-                yield server, monitor
+                body(server, monitor)
             finally:
                 monitor.stop()
                 server.children_seen = set(monitor.seen)
@@ -921,13 +927,16 @@ def run_version(
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
     info["server_log"] = str(log_path)
-    with monitored(info, label, folder, log_path, args.max_hours) as (server, monitor):
+
+    def body(server: Server, monitor: Monitor) -> None:
         bench = Bench(*browsers, server, monitor, args.timeout * 60, args.alone_repeats)
         scenarios: dict[str, Any] = {}
         info["scenarios"] = scenarios
         for name in args.scenarios or plan(args.quick):
             scenarios[name] = run_scenario(bench, name, scenarios)
             save(info)
+
+    monitored(info, label, folder, log_path, args.max_hours, body)
     return info
 
 

@@ -47,6 +47,7 @@ from bench.classroom import (
     ROOT,
     SEED_BASE,
     Monitor,
+    Server,
     describe_tree,
     log,
     monitored,
@@ -334,9 +335,12 @@ def run_version(label: str, folder: Path, args: argparse.Namespace) -> dict:
     """Start one version's server, run the scenarios, stop it."""
     info = describe_tree(folder)
     log_path = args.out.parent / f"{args.out.stem}-{label}-server.log"
-    with monitored(info, label, folder, log_path, 2.0) as (server, monitor):
+
+    def body(server: Server, monitor: Monitor) -> None:
         run = scenarios(server.url, args.sizes, monitor)
         info["scenarios"] = asyncio.run(asyncio.wait_for(run, args.timeout * 60))
+
+    monitored(info, label, folder, log_path, args.timeout / 60, body)
     return info
 
 

@@ -182,3 +182,14 @@ def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser(
         5.0,
         1.0,
     )
+
+
+def test_a_version_whose_server_does_not_start_is_an_error_not_a_crash(
+    classroom, tmp_path
+):
+    info: dict = {}
+    calls = []
+    classroom.monitored(info, "old", tmp_path, tmp_path / "log", 0.01, calls.append)
+    assert calls == []  # no app.py in the folder: the server never answered
+    assert info["error"].startswith("RuntimeError: streamlit exited")
+    assert len(info["load_start"]) == len(info["load_end"]) == 3
