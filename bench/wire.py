@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import statistics
@@ -171,6 +172,16 @@ def note(run: Run, element: Any, at: float) -> None:
     widget_id, label = getattr(body, "id", ""), getattr(body, "label", None)
     if isinstance(widget_id, str) and widget_id.startswith("$$ID") and label:
         run.widgets[label] = widget_id
+
+
+def blocking(coroutine: Awaitable[Any]) -> Any:
+    """Run ``coroutine`` to its end in a thread of its own and return its result.
+
+    A thread of its own, so that it also works where an event loop already runs
+    in this thread (Playwright's sync API in the browser tests has one).
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 # --------------------------------------------------------------------------------
@@ -338,7 +349,7 @@ def run_version(label: str, folder: Path, args: argparse.Namespace) -> dict:
 
     def body(server: Server, monitor: Monitor) -> None:
         run = scenarios(server.url, args.sizes, monitor)
-        info["scenarios"] = asyncio.run(asyncio.wait_for(run, args.timeout * 60))
+        info["scenarios"] = blocking(asyncio.wait_for(run, args.timeout * 60))
 
     monitored(info, label, folder, log_path, args.timeout / 60, body)
     return info

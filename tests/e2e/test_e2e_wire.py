@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from bench import wire
 
 
 def test_a_protocol_visitor_gets_the_learn_page_from_the_server(app_server) -> None:
-    visit = asyncio.run(wire.visit_learn(app_server.url))
+    visit = wire.blocking(wire.visit_learn(app_server.url))
     assert 0 < visit["heading_s"] <= visit["done_s"]
 
 
@@ -19,7 +18,7 @@ def test_a_protocol_student_sees_the_price_page_and_its_buttons(app_server) -> N
         async with wire.Session(app_server.url) as session:
             return await session.run()
 
-    run = asyncio.run(first_run())
+    run = wire.blocking(first_run())
     assert run.heading == "Price forecasting" and not run.errors
     assert {wire.QUICK_DEMO, wire.TRAIN, wire.SEED} <= set(run.widgets)
 
@@ -51,5 +50,5 @@ def test_the_first_page_view_starts_the_workers_before_any_train(
             async with wire.Session(server.url) as session:
                 return await session.run()
 
-        assert asyncio.run(first_run()).heading == "Price forecasting"
+        assert wire.blocking(first_run()).heading == "Price forecasting"
         assert wait_for(lambda: len(_workers(server.process.pid)) == 1, 60)
