@@ -233,6 +233,20 @@ async def visit_learn(url: str) -> dict[str, float]:
     return {"heading_s": round(run.heading_s, 3), "done_s": round(run.seconds, 3)}
 
 
+async def all_arrived(tasks: list[asyncio.Task], arrived: list[int]) -> None:
+    """Wait until every student has pressed Quick demo (is ready to press Train).
+
+    Raises:
+        RuntimeError: A student ended before that (its own error first).
+    """
+    while len(arrived) < len(tasks):
+        failed = [t for t in tasks if t.done()]
+        if failed:  # a student failed before Train: show why
+            await failed[0]
+            raise RuntimeError("a student ended before pressing Train")
+        await asyncio.sleep(0.1)
+
+
 async def a_class(url: str, size: int, first_seed: int, learn: bool) -> dict:
     """``size`` students press Train together; a visitor opens Learn 5 s later."""
     arrived: list[int] = []
@@ -241,12 +255,7 @@ async def a_class(url: str, size: int, first_seed: int, learn: bool) -> dict:
         asyncio.create_task(student(url, first_seed + i, arrived, go))
         for i in range(size)
     ]
-    while len(arrived) < size:
-        failed = [t for t in tasks if t.done()]
-        if failed:  # a student failed before Train: show why
-            await failed[0]
-            raise RuntimeError("a student ended before pressing Train")
-        await asyncio.sleep(0.1)
+    await all_arrived(tasks, arrived)
     go.set()
     visit = None
     if learn:
@@ -261,8 +270,7 @@ async def behind(url: str, first_seed: int, alone_s: float | None) -> dict:
     go_a, go_b = asyncio.Event(), asyncio.Event()
     a = asyncio.create_task(student(url, first_seed, arrived, go_a, LONG_EPOCHS))
     b = asyncio.create_task(student(url, first_seed + 1, arrived, go_b))
-    while len(arrived) < 2 and not (a.done() or b.done()):
-        await asyncio.sleep(0.1)
+    await all_arrived([a, b], arrived)
     go_a.set()
     await asyncio.sleep(BEHIND_DELAY_S)
     go_b.set()
@@ -274,7 +282,7 @@ async def behind(url: str, first_seed: int, alone_s: float | None) -> dict:
         "a_s": a_out["done_s"],
         "b_s": b_s,
         "b_alone_s": alone_s,
-        "b_slowdown": ratio(b_s, alone_s) if b_s and alone_s else None,
+        "b_slowdown": ratio(b_s, alone_s),
         "errors": sum(len(o["errors"]) + (o["done_s"] is None) for o in (a_out, b_out)),
     }
 
@@ -402,7 +410,7 @@ def render(results: dict[str, dict], sizes: list[int]) -> str:
     lines = ["| measurement | old | new | new/old |", "| --- | ---: | ---: | ---: |"]
     for label, path in rows:
         a, b = pick(old, path), pick(new, path)
-        r = ratio(b, a) if isinstance(a, (int, float)) and a else None
+        r = ratio(b, a)
         cells = ["–" if v is None else f"{v:,}" for v in (a, b)]
         lines.append(f"| {label} | {cells[0]} | {cells[1]} | {r or '–'} |")
     return "\n".join(lines)
