@@ -91,6 +91,8 @@ def warm_engine() -> None:
     left to start on first use (``ray.init`` takes seconds and a cluster's
     workers are warm anyway).
     """
+    if _WARMING:  # every page run calls this; only the first one starts
+        return
     try:
         local = EngineSettings.from_env().engine == "local"
     except ValueError:  # a bad setting: said on the page when Train is pressed
