@@ -1263,7 +1263,9 @@ def autogroup(pid: int) -> tuple[str, int] | None:
     """The autogroup of process ``pid`` and its nice value, or None without one.
 
     None when ``/proc/<pid>/autogroup`` is missing, empty or unlike the kernel's
-    ``/autogroup-N nice K`` (kernels and sandboxes without autogroups).
+    ``/autogroup-N nice K``: kernels and sandboxes without autogroups, and a
+    process in the kernel's root autogroup (one whose session never called
+    setsid, like PID 1), for which the kernel prints nothing.
     """
     try:
         fields = Path(f"/proc/{pid}/autogroup").read_text().split()

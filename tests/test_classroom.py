@@ -143,7 +143,11 @@ def test_render_without_a_version(classroom):
 
 def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice(classroom):
     """With autogroups, the child's group has nice 10 and ours is untouched;
-    without them (CI's machine read an empty file), the child's process has it."""
+    without them (an empty or missing file for the child), its process has it.
+
+    Ours reads as None when this process is in the kernel's root autogroup,
+    which prints nothing (CI runs the suite there, like PID 1 here).
+    """
     import os
     import sys
 
@@ -161,7 +165,7 @@ def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice(classroom):
     if theirs is None:
         assert process_nice == 10
     else:
-        assert theirs[0] != mine[0]  # another group: this process's nice is untouched
+        assert mine is None or theirs[0] != mine[0]  # not our group
         assert (theirs[1], mine) == (10, before)
 
 
