@@ -184,6 +184,7 @@ class Engine:
         self._beats: dict[str, float] = {}
         self._finished: OrderedDict[str, _Entry] = OrderedDict()
         self._to_cancel: list[str] = []
+        self._newcomer_waits = False  # for the backend's surge slots: _dispatch()
         self._closed = False
         self.launched = 0
         """How many jobs were handed to the backend (not served from results)."""
@@ -409,6 +410,8 @@ class Engine:
                 self.backend.cancel(entry_id)
             for entry in launches:
                 self.backend.launch(entry.id, entry.job)
+            if hasattr(self.backend, "want_surge"):
+                self.backend.want_surge(self._newcomer_waits)
             try:
                 events = self.backend.poll(0.1)
             except Exception:  # a backend hiccup must not stop the engine
@@ -449,6 +452,10 @@ class Engine:
             free -= 1
         for owner in [o for o, q in self._queues.items() if not q]:
             del self._queues[owner]
+        # Someone who holds no regular slot still waits: only a surge slot helps.
+        self._newcomer_waits = len(holders) >= regular and any(
+            o not in holders for o in self._queues
+        )
         return launches
 
     def _handle(self, event: Event) -> None:

@@ -266,6 +266,7 @@ class LocalBackend:
         self._closing = False
         self.prepare = prepare
         self._recent: dict[str, Job] = {}  # compile key -> a job with it, latest last
+        self._newcomer_waits = False  # told by the engine: want_surge()
         self.xla_flags = xla_flags(dict(os.environ))
         for _ in range(regular):
             self._workers.append(self._start())  # the surge ones later: _grow()
@@ -347,13 +348,27 @@ class LocalBackend:
             self._prepare_idle()
         return events
 
+    def want_surge(self, waiting: bool) -> None:
+        """Whether an owner who holds no regular worker waits for a free one.
+
+        Called by the engine after every hand-out; such an owner is what surge
+        workers are for, so one starts for them even when the cores are busy.
+        """
+        self._newcomer_waits = waiting
+
     def _grow(self) -> None:
         """Start the next surge worker once every started worker is ready.
 
-        One at a time: five workers importing TensorFlow at once on two cores
-        made the first training after the start wait 1.5x as long.
+        One at a time, and only on a spare core unless a newcomer waits for one
+        (:meth:`want_surge`): a start imports TensorFlow, and five imports at once
+        on two cores made the first training after the start wait 1.5x as long.
         """
-        if len(self._workers) < self.capacity and all(w.ready for w in self._workers):
+        if len(self._workers) >= self.capacity:
+            return
+        if not all(w.ready for w in self._workers):
+            return
+        busy = sum(1 for w in self._workers if w.job_id is not None or w.preparing)
+        if busy < cores() or self._newcomer_waits:
             self._workers.append(self._start())
 
     def _prepare_idle(self) -> None:

@@ -26,7 +26,7 @@ from forecasting.engine import (
     JobCancelled,
     JobFailed,
 )
-from forecasting.workers import WORKER_NICE, LocalBackend
+from forecasting.workers import WORKER_NICE, LocalBackend, cores
 
 
 @pytest.fixture
@@ -317,6 +317,30 @@ def test_surge_workers_start_one_at_a_time_once_the_others_are_ready():
     assert seen[0] == (1, 0)  # the regular worker alone at first
     assert seen[-1] == (3, 3)
     assert all(started - ready <= 1 for started, ready in seen), seen
+
+
+def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
+    """Its start imports TensorFlow, which would slow the jobs filling the cores."""
+    regular = cores()
+    engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
+    try:
+        # Handed out at once, before the regular workers are ready.
+        long = [
+            engine.submit(SleepJob(f"a{i}", steps=400), "long-runner")
+            for i in range(regular)
+        ]
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == regular)
+        assert wait_for(lambda: {engine.status(t).state for t in long} == {RUNNING})
+        time.sleep(1.0)
+        assert len(backend.pids()) == regular  # every core busy: no start
+        newcomer = engine.submit(SleepJob("b"), "newcomer")
+        assert engine.gather([newcomer], poll=0.05)[0]["name"] == "b"
+        assert len(backend.pids()) == regular + 1  # started for the newcomer
+        assert {engine.status(t).state for t in long} == {RUNNING}
+        engine.cancel(long)
+    finally:
+        engine.shutdown()
 
 
 def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
