@@ -12,9 +12,11 @@ fair between owners, and hands them to a backend that runs them:
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
 A backend may keep *surge* slots beyond one worker per core: they only take jobs
-of owners who hold no regular slot, so a student who arrives while others' long
-runs hold every core starts a whole comparison at once (the processes share the
-cores) instead of waiting for those runs to end.
+of owners who hold no regular slot and whose next job is shorter than the wait for
+a regular one, so a student who arrives while others' long runs hold every core
+starts a whole comparison at once (the processes share the cores) instead of
+waiting for those runs to end, while a class's short jobs take turns on the
+regular workers.
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -333,12 +335,26 @@ class Engine:
     def _wait(self, queued_ahead: float) -> float:
         now = time.monotonic()
         remaining = sum(
-            max(0.0, e.job.estimate - (now - (e.started or now)))
+            self._remaining(e, now)
             for e in self._entries.values()
             if e.state == RUNNING
         )
         regular = self.backend.capacity - getattr(self.backend, "surge", 0)
         return (remaining + queued_ahead) / max(1, regular)
+
+    @staticmethod
+    def _remaining(entry: _Entry, now: float) -> float:
+        """Seconds a running job probably still needs.
+
+        From its epochs once it has reported one; before that its estimate, or,
+        once past it, as long again as it has run.
+        """
+        elapsed = now - (entry.started or now)
+        last = entry.progress[-1] if entry.progress else {}
+        epoch, epochs = last.get("epoch"), last.get("epochs")
+        if isinstance(epoch, int) and isinstance(epochs, int) and epoch > 0:
+            return elapsed / epoch * max(0, epochs - epoch)
+        return max(entry.job.estimate - elapsed, elapsed)
 
     def _running_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -436,7 +452,7 @@ class Engine:
             queues: dict[str, Any] = self._queues
             surge = len(holders) >= regular  # only surge slots are free
             if surge:
-                queues = {o: q for o, q in queues.items() if o not in holders}
+                queues = self._surge_queues(holders)
             owner = self._pick(queues, running, self._served)
             if owner is None:
                 break
@@ -452,11 +468,38 @@ class Engine:
             free -= 1
         for owner in [o for o, q in self._queues.items() if not q]:
             del self._queues[owner]
-        # Someone who holds no regular slot still waits: only a surge slot helps.
-        self._newcomer_waits = len(holders) >= regular and any(
-            o not in holders for o in self._queues
+        # Someone a surge slot is for still waits.
+        self._newcomer_waits = len(holders) >= regular and bool(
+            self._surge_queues(holders)
         )
         return launches
+
+    def _soonest_regular(self) -> float:
+        """Seconds until the first regular slot probably frees (inf if none)."""
+        now = time.monotonic()
+        return min(
+            (
+                self._remaining(e, now)
+                for e in self._entries.values()
+                if e.state == RUNNING and not e.surge
+            ),
+            default=float("inf"),
+        )
+
+    def _surge_queues(self, holders: list[str]) -> dict[str, Any]:
+        """The queues of owners a surge slot is for.
+
+        Owners who hold no regular slot and whose next job is shorter than the
+        wait for a regular one: behind others' long runs a newcomer starts at
+        once, while in a class that presses Train together the short jobs take
+        the regular workers in turn (more processes than cores cost CPU time).
+        """
+        soonest = self._soonest_regular()
+        return {
+            o: q
+            for o, q in self._queues.items()
+            if q and o not in holders and self._entries[q[0]].job.estimate < soonest
+        }
 
     def _handle(self, event: Event) -> None:
         what, entry_id = event[0], event[1]

@@ -343,6 +343,28 @@ def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
         engine.shutdown()
 
 
+def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
+    """A class's short jobs take turns: more processes than cores cost CPU time."""
+    regular = cores()
+    engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: len(backend.pids()) == regular + 1)  # all idle
+        short = [
+            engine.submit(SleepJob(f"a{i}", steps=30, pause=0.1), "first")
+            for i in range(regular)
+        ]
+        assert wait_for(lambda: all(engine.status(t).progress for t in short))
+        # Its job (60 s by its estimate) is longer than the wait (3 s at most).
+        newcomer = engine.submit(SleepJob("b", estimate=60.0), "newcomer")
+        time.sleep(0.5)
+        assert engine.status(newcomer).state == QUEUED
+        engine.gather([newcomer], poll=0.02)
+        assert DONE in {engine.status(t).state for t in short}
+    finally:
+        engine.shutdown()
+
+
 def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
     try:
