@@ -52,6 +52,8 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
     "cancelled",
 )
 ENGINES = ("local", "ray")
+SURGE_WAIT_S = 20.0
+"""A newcomer who would wait longer than this for a regular slot takes a surge one."""
 
 
 class JobFailed(Exception):
@@ -187,6 +189,8 @@ class Engine:
         self._finished: OrderedDict[str, _Entry] = OrderedDict()
         self._to_cancel: list[str] = []
         self._newcomer_waits = False  # for the backend's surge slots: _dispatch()
+        self._first_owner: str | None = None
+        self._shared = False  # more than one owner has submitted (a class)
         self._closed = False
         self.launched = 0
         """How many jobs were handed to the backend (not served from results)."""
@@ -209,6 +213,8 @@ class Engine:
                 self._entries[entry.id] = entry
                 self._by_key[key] = entry.id
                 self._queues.setdefault(owner, deque()).append(entry.id)
+            self._first_owner = self._first_owner or owner
+            self._shared = self._shared or owner != self._first_owner
             if owner in self._beats:  # submitting is a sign of life
                 self._beats[owner] = time.monotonic()
             ticket = Ticket(f"t{next(self._ids)}", entry.id, owner, job.label)
@@ -427,7 +433,7 @@ class Engine:
             for entry in launches:
                 self.backend.launch(entry.id, entry.job)
             if hasattr(self.backend, "want_surge"):
-                self.backend.want_surge(self._newcomer_waits)
+                self.backend.want_surge(self._newcomer_waits, self._shared)
             try:
                 events = self.backend.poll(0.1)
             except Exception:  # a backend hiccup must not stop the engine
@@ -490,15 +496,18 @@ class Engine:
         """The queues of owners a surge slot is for.
 
         Owners who hold no regular slot and whose next job is shorter than the
-        wait for a regular one: behind others' long runs a newcomer starts at
-        once, while in a class that presses Train together the short jobs take
-        the regular workers in turn (more processes than cores cost CPU time).
+        wait for a regular one, or who would wait more than :data:`SURGE_WAIT_S`:
+        behind others' long runs a newcomer starts at once, while in a class that
+        presses Train together the short jobs take the regular workers in turn
+        (more processes than cores cost CPU time).
         """
         soonest = self._soonest_regular()
         return {
             o: q
             for o, q in self._queues.items()
-            if q and o not in holders and self._entries[q[0]].job.estimate < soonest
+            if q
+            and o not in holders
+            and min(self._entries[q[0]].job.estimate, SURGE_WAIT_S) < soonest
         }
 
     def _handle(self, event: Event) -> None:

@@ -185,6 +185,10 @@ class _Worker:
     """Compile keys of the jobs it ran or prepared, latest last."""
 
 
+PREPARE_AFTER_S = 2.0
+"""Seconds without a job starting or ending before idle workers compile ahead: a
+student who presses Train again at once finds every worker free."""
+
 COMPILED_KEYS = 6
 """Compile keys a worker remembers: as many settings as it keeps compiled
 (``forecasting.fastpath._TRAINERS_MAX``)."""
@@ -266,7 +270,9 @@ class LocalBackend:
         self._closing = False
         self.prepare = prepare
         self._recent: dict[str, Job] = {}  # compile key -> a job with it, latest last
-        self._newcomer_waits = False  # told by the engine: want_surge()
+        self._surge_now = False  # told by the engine: want_surge()
+        self._last_job_event = time.monotonic()  # a job started or ended
+        self._surge_soon = False
         self.xla_flags = xla_flags(dict(os.environ))
         for _ in range(regular):
             self._workers.append(self._start())  # the surge ones later: _grow()
@@ -313,6 +319,7 @@ class LocalBackend:
         key = compile_key(job)
         worker = pick_worker(self._free(), key)
         worker.job_id, worker.job_label = job_id, job.label
+        self._last_job_event = time.monotonic()
         remember(worker.compiled, key)
         if key is not None:
             self._recent.pop(key, None)
@@ -334,6 +341,12 @@ class LocalBackend:
             self._wake_w.send(None)
 
     def poll(self, timeout: float) -> list[Event]:  # noqa: D102
+        # First, while the engine has just handed out what it could: a worker
+        # whose job ends below is left for the engine's next hand-out.
+        if not self._closing:
+            self._grow()
+        if self.prepare and not self._closing:
+            self._prepare_idle()
         wait([self._wake_r, *(w.conn for w in self._workers)], timeout)
         events: list[Event] = []
         while self._wake_r.poll():
@@ -342,34 +355,41 @@ class LocalBackend:
             events += self._read(worker)
             if (worker.dead or not _alive(worker)) and not self._closing:
                 events += self._replace(index, worker)
-        if not self._closing:
-            self._grow()
-        if self.prepare and not self._closing:
-            self._prepare_idle()
         return events
 
-    def want_surge(self, waiting: bool) -> None:
-        """Whether an owner who holds no regular worker waits for a free one.
+    def want_surge(self, now: bool, soon: bool) -> None:
+        """What the engine, after every hand-out, says surge workers are for.
 
-        Called by the engine after every hand-out; such an owner is what surge
-        workers are for, so one starts for them even when the cores are busy.
+        Args:
+            now: An owner a surge slot is for waits: one starts even when the
+                cores are busy.
+            soon: Several owners use the engine (a class): they start ahead, on
+                spare cores. A lone user (the command line, a student at home)
+                never pays for them.
         """
-        self._newcomer_waits = waiting
+        self._surge_now, self._surge_soon = now, soon
 
     def _grow(self) -> None:
         """Start the next surge worker once every started worker is ready.
 
-        One at a time, and only on a spare core unless a newcomer waits for one
-        (:meth:`want_surge`): a start imports TensorFlow, and five imports at once
-        on two cores made the first training after the start wait 1.5x as long.
+        One at a time, when :meth:`want_surge` asks for it: a start imports
+        TensorFlow, and five imports at once on two cores made the first training
+        after the start wait 1.5x as long.
         """
         if len(self._workers) >= self.capacity:
             return
         if not all(w.ready for w in self._workers):
             return
-        busy = sum(1 for w in self._workers if w.job_id is not None or w.preparing)
-        if busy < cores() or self._newcomer_waits:
+        if self._surge_now or (self._surge_soon and self._busy() < cores()):
             self._workers.append(self._start())
+
+    def _busy(self) -> int:
+        """Workers using a core: importing TensorFlow, running or compiling."""
+        return sum(
+            1
+            for w in self._workers
+            if not w.ready or w.job_id is not None or w.preparing
+        )
 
     def _prepare_idle(self) -> None:
         """Let idle workers compile recent settings they lack, on spare cores only.
@@ -379,8 +399,12 @@ class LocalBackend:
         hold a regular worker wait, as in front of a surge worker). A lone
         student's run is never slowed by it (its jobs take the cores); the quiet
         moments fill the surge workers' caches, so a student who arrives behind a
-        long run starts warm.
+        long run starts warm. Not within :data:`PREPARE_AFTER_S` of a job starting
+        or ending: a compile that began in the gap between a student's runs made
+        the next run wait for it.
         """
+        if time.monotonic() - self._last_job_event < PREPARE_AFTER_S:
+            return
         idle = [w for w in self._free() if w.ready]
         # A setting on one worker more than one owner can use at once is enough
         # for the next arrival; more would cost a lone student's first runs.
@@ -390,8 +414,7 @@ class LocalBackend:
         candidates = [w for w in idle if todo[id(w)]]
         # Only on spare cores, so a compile ahead never slows a running job, and
         # one idle worker stays free for a newcomer.
-        busy = sum(1 for w in self._workers if w.job_id is not None or w.preparing)
-        for worker in candidates[: min(len(idle) - 1, cores() - busy)]:
+        for worker in candidates[: min(len(idle) - 1, cores() - self._busy())]:
             # The setting the fewest workers have, the latest first among equals.
             key = min(todo[id(worker)], key=self._holders)
             worker.preparing = True
@@ -409,6 +432,7 @@ class LocalBackend:
                 message = worker.conn.recv()
                 if message[0] in ("done", "failed", "cancelled"):
                     worker.job_id = None
+                    self._last_job_event = time.monotonic()
                 elif message[0] == "retire":
                     worker.retiring = True
                 elif message[0] == "ready":

@@ -421,8 +421,9 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     from ui import runner
 
     engine = runner.engine()
-    # The surge workers start one by one after the regular ones (run alone, this
-    # test may come first).
+    # The surge workers start one by one after the regular ones, once two
+    # sessions have used the engine (run alone, this test may come first).
+    engine.gather([engine.submit(SleepJob(f"hello-{o}"), o) for o in ("s1", "s2")])
     backend = engine.backend
     assert wait_for(lambda: backend.ready_workers() == backend.capacity, 180)
     # Another student's long jobs hold the regular workers, and a third student's

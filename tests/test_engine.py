@@ -306,6 +306,7 @@ def test_surge_slots_serve_owners_without_a_regular_worker_all_at_once():
 
 def test_surge_workers_start_one_at_a_time_once_the_others_are_ready():
     backend = LocalBackend(workers=1, threads=1, warm=False, surge=2)
+    backend.want_surge(now=False, soon=True)  # as the engine says for a class
     try:
         seen = [(len(backend.pids()), backend.ready_workers())]
         deadline = time.monotonic() + 60
@@ -324,9 +325,10 @@ def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
     regular = cores()
     engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
     try:
-        # Handed out at once, before the regular workers are ready.
+        # Handed out at once, before the regular workers are ready; two owners
+        # make a class, for whom spare workers start ahead on spare cores.
         long = [
-            engine.submit(SleepJob(f"a{i}", steps=400), "long-runner")
+            engine.submit(SleepJob(f"a{i}", steps=400), f"long-runner-{i % 2}")
             for i in range(regular)
         ]
         backend = engine.backend
@@ -343,13 +345,26 @@ def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
         engine.shutdown()
 
 
+def test_spare_workers_start_ahead_for_a_class_never_for_a_lone_user():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    try:
+        engine.gather([engine.submit(SleepJob("alone"), "student-at-home")])
+        time.sleep(1.0)
+        assert len(engine.backend.pids()) == 1
+        engine.gather([engine.submit(SleepJob("classmate"), "classmate")])
+        assert wait_for(lambda: engine.backend.ready_workers() == 2)
+    finally:
+        engine.shutdown()
+
+
 def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
     """A class's short jobs take turns: more processes than cores cost CPU time."""
     regular = cores()
     engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
     try:
         backend = engine.backend
-        assert wait_for(lambda: len(backend.pids()) == regular + 1)  # all idle
+        engine.gather([engine.submit(SleepJob(f"hi-{o}"), o) for o in ("x", "y")])
+        assert wait_for(lambda: len(backend.pids()) == regular + 1)  # a class's
         short = [
             engine.submit(SleepJob(f"a{i}", steps=30, pause=0.1), "first")
             for i in range(regular)
@@ -361,6 +376,22 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
         assert engine.status(newcomer).state == QUEUED
         engine.gather([newcomer], poll=0.02)
         assert DONE in {engine.status(t).state for t in short}
+    finally:
+        engine.shutdown()
+
+
+def test_a_newcomer_behind_a_long_wait_takes_a_surge_slot_whatever_its_job():
+    from forecasting.engine import SURGE_WAIT_S
+
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    try:
+        steps = int(SURGE_WAIT_S * 3 / 0.05)  # a minute at SleepJob's 0.05 s
+        long = engine.submit(SleepJob("a", steps=steps), "long-runner")
+        assert wait_for(lambda: engine.status(long).progress is not None)
+        newcomer = engine.submit(SleepJob("b", estimate=1e6), "newcomer")
+        assert engine.gather([newcomer])[0]["name"] == "b"
+        assert engine.status(long).state == RUNNING
+        engine.cancel([long])
     finally:
         engine.shutdown()
 

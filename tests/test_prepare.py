@@ -126,11 +126,32 @@ def test_a_setting_is_compiled_ahead_on_one_worker_more_than_an_owner_holds():
     engine = Engine(LocalBackend(workers=1, surge=3, threads=1))
     try:
         backend = engine.backend
+        # Two owners make a class, for whom the surge workers start ahead.
+        engine.gather([engine.submit(SleepJob(f"hi-{o}"), o) for o in ("x", "y")])
         assert wait_for(lambda: backend.ready_workers() == 4)
         key = fit_first(engine)
         assert wait_for(lambda: backend._holders(key) == 2)
         assert wait_for(lambda: not any(w.preparing for w in backend._workers))
         time.sleep(0.5)
         assert backend._holders(key) == 2
+    finally:
+        engine.shutdown()
+
+
+def test_no_compile_ahead_starts_in_the_gap_between_a_students_runs():
+    """A run pressed at once after the last one finds every worker free."""
+    from forecasting.workers import PREPARE_AFTER_S
+
+    engine = Engine(LocalBackend(workers=2, threads=1))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == 2)
+        key = fit_first(engine)
+        ended, gap = time.monotonic(), 1.5  # a student pressing again at once
+        assert gap < PREPARE_AFTER_S
+        while time.monotonic() - ended < gap:
+            assert not any(w.preparing for w in backend._workers)
+            time.sleep(0.05)
+        assert wait_for(lambda: backend._holders(key) == 2)  # later, it does
     finally:
         engine.shutdown()
