@@ -5,15 +5,12 @@ TensorFlow is imported inside the functions, so importing this module is cheap.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from forecasting.config import MODEL_KINDS, ModelConfig
 
 if TYPE_CHECKING:
     import keras
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _layer_class(kind: str) -> type:

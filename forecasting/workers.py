@@ -7,9 +7,11 @@ process that imported TensorFlow once. Only the engine's thread calls a backend.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -72,8 +74,9 @@ empty or ``0`` turns it off."""
 def compile_cache_dir(environ: dict[str, str]) -> Path | None:
     """Where the workers keep compiled training steps (None: nowhere).
 
-    Default ``~/.cache/rnn-forecast-explorer/xla-<TensorFlow version>``: one
-    worker's compile serves every other worker and the next server start.
+    Default ``~/.cache/rnn-forecast-explorer/xla-<TensorFlow version>-<CPU>``
+    (:func:`cpu_fingerprint`): one worker's compile serves every other worker
+    and the next server start.
     """
     configured = environ.get(COMPILE_CACHE_ENV)
     if configured is not None:
@@ -85,7 +88,30 @@ def compile_cache_dir(environ: dict[str, str]) -> Path | None:
         with contextlib.suppress(metadata.PackageNotFoundError):
             version = metadata.version(name)
             break
-    return Path.home() / ".cache" / "rnn-forecast-explorer" / f"xla-{version}"
+    name = f"xla-{version}-{cpu_fingerprint()}"
+    return Path.home() / ".cache" / "rnn-forecast-explorer" / name
+
+
+def cpu_fingerprint(cpuinfo: str | None = None) -> str:
+    """Eight hex digits naming this CPU's instruction sets.
+
+    Compiled steps are machine code for them, so machines that share a home
+    folder (a school's network drive) keep apart caches: a step compiled for
+    AVX-512 would crash a worker on a CPU without it.
+
+    Args:
+        cpuinfo: The text of ``/proc/cpuinfo`` (read when None; the ``flags``
+            line counts, in any order, with the machine's architecture).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:  # not on Linux: the architecture alone
+            cpuinfo = ""
+    lines = cpuinfo.splitlines()
+    flags = next((ln.split(":", 1)[1] for ln in lines if ln.startswith("flags")), "")
+    text = " ".join(sorted(set(flags.split()))) + " " + platform.machine()
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def xla_flags(environ: dict[str, str]) -> str:
@@ -282,7 +308,11 @@ class LocalBackend:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            # TensorFlow's C++ errors off unless asked for: loading a cached step
+            # logs two false ones each time (a text-format parse it retries as
+            # binary, and "+prefer-no-scatter" taken for a missing CPU feature).
+            # A job's own errors reach its page as Python exceptions.
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
             "TF_XLA_FLAGS": self.xla_flags,
         }
         command = [sys.executable, "-m", "forecasting.workers", str(theirs.fileno())]

@@ -12,7 +12,12 @@ import numpy as np
 from test_prepare import fit_first, job_with_seed
 
 from forecasting.engine import Engine
-from forecasting.workers import LocalBackend, compile_cache_dir, xla_flags
+from forecasting.workers import (
+    LocalBackend,
+    compile_cache_dir,
+    cpu_fingerprint,
+    xla_flags,
+)
 
 
 def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():
@@ -22,6 +27,14 @@ def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():
     default = compile_cache_dir({})
     assert default.parent == Path.home() / ".cache" / "rnn-forecast-explorer"
     assert default.name.startswith("xla-")
+    assert default.name.endswith(f"-{cpu_fingerprint()}")
+
+
+def test_machines_with_other_instruction_sets_keep_apart_caches():
+    avx512 = "processor : 0\nflags : fpu sse2 avx2 avx512f\n"
+    assert cpu_fingerprint(avx512) != cpu_fingerprint("flags : fpu sse2 avx2\n")
+    assert cpu_fingerprint(avx512) == cpu_fingerprint("flags\t: avx512f avx2 sse2 fpu")
+    assert len(cpu_fingerprint(avx512)) == 8
 
 
 def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
