@@ -13,7 +13,9 @@ Fairness: the next job goes to the owner with the fewest jobs running, ties goin
 to the owner served longest ago; within one owner jobs run in the order given.
 A backend may keep *surge* slots beyond one worker per core: they only take jobs
 of owners who hold no regular slot and whose next job is shorter than the wait for
-a regular one, so a student who arrives while others' long runs hold every core
+a regular one (or who would wait more than :data:`SURGE_WAIT_S`), started only
+once several owners use the engine (``want_surge``), so a student who arrives
+while others' long runs hold every core
 starts a whole comparison at once (the processes share the cores) instead of
 waiting for those runs to end, while a class's short jobs take turns on the
 regular workers.
