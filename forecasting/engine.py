@@ -12,10 +12,9 @@ fair between owners, and hands them to a backend that runs them:
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
 A backend may keep *surge* slots beyond one worker per core: they only take jobs
-of owners who hold no regular slot and whose next job is shorter than the wait for
-a regular one (or who would wait more than :data:`SURGE_WAIT_S`), started only
-once several owners use the engine (``want_surge``), so a student who arrives
-while others' long runs hold every core
+of owners who hold no regular slot when none frees within :data:`SURGE_WAIT_S`,
+and are started only once several owners use the engine (``want_surge``), so a
+student who arrives while others' long runs hold every core
 starts a whole comparison at once (the processes share the cores) instead of
 waiting for those runs to end, while a class's short jobs take turns on the
 regular workers.
@@ -54,8 +53,9 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
     "cancelled",
 )
 ENGINES = ("local", "ray")
-SURGE_WAIT_S = 20.0
-"""A newcomer who would wait longer than this for a regular slot takes a surge one."""
+SURGE_WAIT_S = 4.0
+"""A newcomer who would wait longer than this for a regular slot takes a surge one
+(the wait projected from the running jobs' epochs)."""
 
 
 class JobFailed(Exception):
@@ -123,6 +123,8 @@ class _Entry:
     started: float | None = None
     cancel_sent: bool = False
     surge: bool = False
+    epochs_seen: list[tuple[int, float]] = field(default_factory=list)
+    """(epoch, monotonic time) of its first and latest epoch reports."""
 
 
 @dataclass(frozen=True)
@@ -483,34 +485,48 @@ class Engine:
         return launches
 
     def _soonest_regular(self) -> float:
-        """Seconds until the first regular slot probably frees (inf if none)."""
+        """Seconds until the first regular slot probably frees (inf if none).
+
+        Projected from each job's epochs (:meth:`_projected`), not from the
+        estimates, which count a compile most jobs skip: so the short jobs of a
+        class that pressed Train together are not taken for long ones.
+        """
         now = time.monotonic()
         return min(
             (
-                self._remaining(e, now)
+                self._projected(e, now)
                 for e in self._entries.values()
                 if e.state == RUNNING and not e.surge
             ),
             default=float("inf"),
         )
 
+    @staticmethod
+    def _projected(entry: _Entry, now: float) -> float:
+        """Seconds a running job still needs, from the pace of its epochs.
+
+        Before it has reported two epochs (it may be compiling, and the first
+        epoch's time includes the start): as long again as it has run.
+        """
+        seen = entry.epochs_seen
+        epochs = (entry.progress[-1] if entry.progress else {}).get("epochs")
+        if len(seen) < 2 or not isinstance(epochs, int) or seen[-1][0] <= seen[0][0]:
+            return now - (entry.started or now)
+        (first, t0), (last, t1) = seen[0], seen[-1]
+        pace = (t1 - t0) / (last - first)
+        return max(0.0, pace * (epochs - last) - (now - t1))
+
     def _surge_queues(self, holders: list[str]) -> dict[str, Any]:
         """The queues of owners a surge slot is for.
 
-        Owners who hold no regular slot and whose next job is shorter than the
-        wait for a regular one, or who would wait more than :data:`SURGE_WAIT_S`:
-        behind others' long runs a newcomer starts at once, while in a class that
-        presses Train together the short jobs take the regular workers in turn
-        (more processes than cores cost CPU time).
+        Owners who hold no regular slot, while no regular slot frees within
+        :data:`SURGE_WAIT_S`: behind others' long runs a newcomer starts at once,
+        while in a class that presses Train together the short jobs take the
+        regular workers in turn (more processes than cores cost CPU time).
         """
-        soonest = self._soonest_regular()
-        return {
-            o: q
-            for o, q in self._queues.items()
-            if q
-            and o not in holders
-            and min(self._entries[q[0]].job.estimate, SURGE_WAIT_S) < soonest
-        }
+        if self._soonest_regular() <= SURGE_WAIT_S:
+            return {}
+        return {o: q for o, q in self._queues.items() if q and o not in holders}
 
     def _handle(self, event: Event) -> None:
         what, entry_id = event[0], event[1]
@@ -520,6 +536,9 @@ class Engine:
         if what == "progress":
             entry.progress.append(event[2])
             del entry.progress[:-2000]
+            epoch = event[2].get("epoch")
+            if isinstance(epoch, int):  # the first report, and this one
+                entry.epochs_seen = [*entry.epochs_seen[:1], (epoch, time.monotonic())]
         elif what == "done":
             entry.result = event[2]
             self._forget(entry, DONE)

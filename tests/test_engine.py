@@ -357,6 +357,18 @@ def test_spare_workers_start_ahead_for_a_class_never_for_a_lone_user():
         engine.shutdown()
 
 
+def test_the_wait_for_a_running_job_is_projected_from_the_pace_of_its_epochs():
+    from forecasting.engine import _Entry
+
+    entry = _Entry("j1", "k", SleepJob("a", estimate=99.0), "o", started=9.0)
+    entry.progress = [{"epoch": 3, "epochs": 10}]
+    entry.epochs_seen = [(1, 10.0)]  # one report: as long again as it has run
+    assert Engine._projected(entry, now=12.5) == 3.5
+    entry.epochs_seen = [(1, 10.0), (3, 12.0)]  # 1 s an epoch, 7 to go
+    assert Engine._projected(entry, now=12.5) == 6.5
+    assert Engine._projected(entry, now=30.0) == 0.0
+
+
 def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
     """A class's short jobs take turns: more processes than cores cost CPU time."""
     regular = cores()
@@ -370,8 +382,8 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
             for i in range(regular)
         ]
         assert wait_for(lambda: all(engine.status(t).progress for t in short))
-        # Its job (60 s by its estimate) is longer than the wait (3 s at most).
-        newcomer = engine.submit(SleepJob("b", estimate=60.0), "newcomer")
+        # The wait, 3 s at most by the jobs' epochs, is under SURGE_WAIT_S.
+        newcomer = engine.submit(SleepJob("b"), "newcomer")
         time.sleep(0.5)
         assert engine.status(newcomer).state == QUEUED
         engine.gather([newcomer], poll=0.02)
