@@ -53,7 +53,7 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
     "cancelled",
 )
 ENGINES = ("local", "ray")
-SURGE_WAIT_S = 4.0
+SURGE_WAIT_S = 15.0
 """A newcomer who would wait longer than this for a regular slot takes a surge one
 (the wait projected from the running jobs' epochs)."""
 

@@ -445,8 +445,12 @@ class LocalBackend:
         # Only on spare cores, so a compile ahead never slows a running job, and
         # one idle worker stays free for a newcomer.
         for worker in candidates[: min(len(idle) - 1, cores() - self._busy())]:
+            # Not one that an earlier worker of this loop just took to enough.
+            keys = [k for k in todo[id(worker)] if self._holders(k) < enough]
+            if not keys:
+                continue
             # The setting the fewest workers have, the latest first among equals.
-            key = min(todo[id(worker)], key=self._holders)
+            key = min(keys, key=self._holders)
             worker.preparing = True
             remember(worker.compiled, key)
             with contextlib.suppress(BrokenPipeError, OSError):

@@ -426,8 +426,9 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     engine.gather([engine.submit(SleepJob(f"hello-{o}"), o) for o in ("s1", "s2")])
     backend = engine.backend
     assert wait_for(lambda: backend.ready_workers() == backend.capacity, 180)
-    # Another student's long jobs hold the regular workers, and a third student's
-    # the spare (surge) ones, when this one presses Train.
+    # Another student's long jobs (20 s, over SURGE_WAIT_S) hold the regular
+    # workers, and a third student's the spare (surge) ones, when this one
+    # presses Train.
     surge = engine.backend.surge
     others = []
     for owner, count in (
@@ -435,7 +436,7 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
         ("third-student", surge),
     ):
         jobs = [
-            engine.submit(SleepJob(f"{owner}-{i}", steps=60, pause=0.1), owner)
+            engine.submit(SleepJob(f"{owner}-{i}", steps=200, pause=0.1), owner)
             for i in range(count)
         ]
         deadline = time.monotonic() + 30

@@ -21,12 +21,16 @@ from forecasting.engine import (
     FAILED,
     QUEUED,
     RUNNING,
+    SURGE_WAIT_S,
     Engine,
     EngineSettings,
     JobCancelled,
     JobFailed,
 )
 from forecasting.workers import WORKER_NICE, LocalBackend, cores
+
+LONG_STEPS = int(SURGE_WAIT_S * 4 / 0.05)
+"""A SleepJob this long (at its 0.05 s a step) makes a newcomer take a surge slot."""
 
 
 @pytest.fixture
@@ -287,7 +291,7 @@ def test_results_someone_still_holds_are_kept_past_the_limit():
 def test_surge_slots_serve_owners_without_a_regular_worker_all_at_once():
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=2))
     try:
-        a1 = engine.submit(SleepJob("a1", steps=200), "long-runner")
+        a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
         a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
         assert wait_for(lambda: engine.status(a1).state == RUNNING)
         b1 = engine.submit(SleepJob("b1", steps=100), "newcomer")
@@ -328,7 +332,7 @@ def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
         # Handed out at once, before the regular workers are ready; two owners
         # make a class, for whom spare workers start ahead on spare cores.
         long = [
-            engine.submit(SleepJob(f"a{i}", steps=400), f"long-runner-{i % 2}")
+            engine.submit(SleepJob(f"a{i}", steps=LONG_STEPS), f"long-runner-{i % 2}")
             for i in range(regular)
         ]
         backend = engine.backend
@@ -393,12 +397,9 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
 
 
 def test_a_newcomer_behind_a_long_wait_takes_a_surge_slot_whatever_its_job():
-    from forecasting.engine import SURGE_WAIT_S
-
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
     try:
-        steps = int(SURGE_WAIT_S * 3 / 0.05)  # a minute at SleepJob's 0.05 s
-        long = engine.submit(SleepJob("a", steps=steps), "long-runner")
+        long = engine.submit(SleepJob("a", steps=LONG_STEPS), "long-runner")
         assert wait_for(lambda: engine.status(long).progress is not None)
         newcomer = engine.submit(SleepJob("b", estimate=1e6), "newcomer")
         assert engine.gather([newcomer])[0]["name"] == "b"
@@ -411,7 +412,7 @@ def test_a_newcomer_behind_a_long_wait_takes_a_surge_slot_whatever_its_job():
 def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
     try:
-        a1 = engine.submit(SleepJob("a1", steps=200), "long-runner")
+        a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
         a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
         assert wait_for(lambda: engine.status(a1).state == RUNNING)
         time.sleep(0.5)
