@@ -41,8 +41,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from forecasting.data import DataError
-
 LOG = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
@@ -193,8 +191,6 @@ class Engine:
         self._finished: OrderedDict[str, _Entry] = OrderedDict()
         self._to_cancel: list[str] = []
         self._newcomer_waits = False  # for the backend's surge slots: _dispatch()
-        self._first_owner: str | None = None
-        self._shared = False  # more than one owner has submitted (a class)
         self._closed = False
         self.launched = 0
         """How many jobs were handed to the backend (not served from results)."""
@@ -217,8 +213,6 @@ class Engine:
                 self._entries[entry.id] = entry
                 self._by_key[key] = entry.id
                 self._queues.setdefault(owner, deque()).append(entry.id)
-            self._first_owner = self._first_owner or owner
-            self._shared = self._shared or owner != self._first_owner
             if owner in self._beats:  # submitting is a sign of life
                 self._beats[owner] = time.monotonic()
             ticket = Ticket(f"t{next(self._ids)}", entry.id, owner, job.label)
@@ -354,17 +348,14 @@ class Engine:
 
     @staticmethod
     def _remaining(entry: _Entry, now: float) -> float:
-        """Seconds a running job probably still needs.
+        """Seconds a running job probably still needs, for a waiting user.
 
-        From its epochs once it has reported one; before that its estimate, or,
-        once past it, as long again as it has run.
+        From the pace of its epochs (:meth:`_pace_left`); before that its
+        estimate, or, once past it, as long again as it has run.
         """
         elapsed = now - (entry.started or now)
-        last = entry.progress[-1] if entry.progress else {}
-        epoch, epochs = last.get("epoch"), last.get("epochs")
-        if isinstance(epoch, int) and isinstance(epochs, int) and epoch > 0:
-            return elapsed / epoch * max(0, epochs - epoch)
-        return max(entry.job.estimate - elapsed, elapsed)
+        left = Engine._pace_left(entry, now)
+        return max(entry.job.estimate - elapsed, elapsed) if left is None else left
 
     def _running_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -437,7 +428,8 @@ class Engine:
             for entry in launches:
                 self.backend.launch(entry.id, entry.job)
             if hasattr(self.backend, "want_surge"):
-                self.backend.want_surge(self._newcomer_waits, self._shared)
+                # Owners ever served: more than one is a class.
+                self.backend.want_surge(self._newcomer_waits, len(self._served) > 1)
             try:
                 events = self.backend.poll(0.1)
             except Exception:  # a backend hiccup must not stop the engine
@@ -492,29 +484,31 @@ class Engine:
         class that pressed Train together are not taken for long ones.
         """
         now = time.monotonic()
-        return min(
-            (
-                self._projected(e, now)
-                for e in self._entries.values()
-                if e.state == RUNNING and not e.surge
-            ),
-            default=float("inf"),
-        )
+        held = [e for e in self._entries.values() if e.state == RUNNING and not e.surge]
+        return min((self._projected(e, now) for e in held), default=float("inf"))
 
     @staticmethod
     def _projected(entry: _Entry, now: float) -> float:
-        """Seconds a running job still needs, from the pace of its epochs.
+        """Seconds a running job still needs, not trusting its estimate.
 
-        Before it has reported two epochs (it may be compiling, and the first
-        epoch's time includes the start): as long again as it has run.
+        From the pace of its epochs; before that, as long again as it has run.
+        """
+        left = Engine._pace_left(entry, now)
+        return now - (entry.started or now) if left is None else left
+
+    @staticmethod
+    def _pace_left(entry: _Entry, now: float) -> float | None:
+        """Seconds left at the pace from its first to its latest epoch report.
+
+        None before two reports: it may be compiling, and the first epoch's time
+        includes the start.
         """
         seen = entry.epochs_seen
         epochs = (entry.progress[-1] if entry.progress else {}).get("epochs")
         if len(seen) < 2 or not isinstance(epochs, int) or seen[-1][0] <= seen[0][0]:
-            return now - (entry.started or now)
+            return None
         (first, t0), (last, t1) = seen[0], seen[-1]
-        pace = (t1 - t0) / (last - first)
-        return max(0.0, pace * (epochs - last) - (now - t1))
+        return max(0.0, (t1 - t0) / (last - first) * (epochs - last) - (now - t1))
 
     def _surge_queues(self, holders: list[str]) -> dict[str, Any]:
         """The queues of owners a surge slot is for.
@@ -633,10 +627,9 @@ class EngineSettings:
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        if isinstance(self.surge, bool) or not isinstance(self.surge, int):
-            raise ValueError(f"surge must be 0 or more workers, got {self.surge!r}")
-        if self.surge < 0:
-            raise ValueError(f"surge must be 0 or more workers, got {self.surge!r}")
+        surge = self.surge
+        if isinstance(surge, bool) or not isinstance(surge, int) or surge < 0:
+            raise ValueError(f"surge must be 0 or more workers, got {surge!r}")
 
     @classmethod
     def from_env(
@@ -693,12 +686,3 @@ def get_engine(settings: EngineSettings | None = None) -> Engine:
             # the engine does not see them die and start new ones.
             atexit.register(engine.shutdown)
         return engine
-
-
-def user_error(err: JobFailed) -> Exception:
-    """Turn a job's failure back into the error type the caller expects."""
-    if err.kind == "DataError":
-        return DataError(str(err))
-    if err.kind == "ValueError":
-        return ValueError(str(err))
-    return err

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.engine import Engine, JobFailed, Ticket, get_engine, user_error
+from forecasting.data import DataError
+from forecasting.engine import Engine, JobFailed, Ticket, get_engine
 from forecasting.windows import Split, prepare_windows, previous_levels
 
 if TYPE_CHECKING:
@@ -355,3 +356,12 @@ def run_jobs(
         raise user_error(err) from None
     finally:
         engine.release(tickets)
+
+
+def user_error(err: JobFailed) -> Exception:
+    """Turn a job's failure back into the error type the caller expects."""
+    if err.kind == "DataError":
+        return DataError(str(err))
+    if err.kind == "ValueError":
+        return ValueError(str(err))
+    return err

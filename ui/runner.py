@@ -59,9 +59,8 @@ from forecasting.engine import (
     Status,
     Ticket,
     get_engine,
-    user_error,
 )
-from forecasting.jobs import FitResult, SummaryJob
+from forecasting.jobs import FitResult, SummaryJob, user_error
 
 LOG = logging.getLogger(__name__)
 
