@@ -50,7 +50,13 @@ from forecasting.data import (
     sample_path,
     series_frame,
 )
-from forecasting.engine import ENGINES, EngineSettings, JobFailed, get_engine
+from forecasting.engine import (
+    CLI_SURGE,
+    ENGINES,
+    EngineSettings,
+    JobFailed,
+    get_engine,
+)
 from forecasting.presets import PRESETS, Preset, get_preset
 from forecasting.settings import DEFAULT_SETTINGS, SETTING_NAMES, config_from_settings
 
@@ -167,6 +173,11 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="worker processes or Ray tasks at once; default FORECASTING_WORKERS "
         "or one per core",
     )
+
+
+def cli_engine_settings(args: argparse.Namespace) -> EngineSettings:
+    """The engine flags, then the environment, then the command line's defaults."""
+    return EngineSettings.from_env(args.engine, args.workers, default_surge=CLI_SURGE)
 
 
 def _add_track_options(parser: argparse.ArgumentParser) -> None:
@@ -542,7 +553,7 @@ def _run(args: argparse.Namespace) -> int:
     check_lab(args, frame, config)
     rollout_error_steps = rollout_steps
     rollout_steps = max(rollout_steps, args.horizon or 0)
-    engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
+    engine = get_engine(cli_engine_settings(args))
     comparison = _train(frame, config, rollout_steps, engine)
     rollout = rollout_error(comparison) if rollout_error_steps else None
     applied = (
@@ -588,7 +599,7 @@ def _sweep(args: argparse.Namespace) -> int:
         args, preset.config if preset else TRACKS_DEFAULT, data.features
     )
     ids = data.ids() if args.ids == ["all"] else list(args.ids)
-    engine = get_engine(EngineSettings.from_env(args.engine, args.workers, surge=0))
+    engine = get_engine(cli_engine_settings(args))
 
     def on_row(row: dict[str, Any], done: int, total: int) -> None:
         bar = "#" * round(20 * done / max(total, 1))

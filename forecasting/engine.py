@@ -12,12 +12,12 @@ fair between owners, and hands them to a backend that runs them:
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
 A backend may keep *surge* slots beyond one worker per core: they only take jobs
-of owners who hold no regular slot when none frees within :data:`SURGE_WAIT_S`,
-and are started only once several owners use the engine (``want_surge``), so a
-student who arrives while others' long runs hold every core
-starts a whole comparison at once (the processes share the cores) instead of
-waiting for those runs to end, while a class's short jobs take turns on the
-regular workers.
+of owners who hold no regular slot when none frees within :data:`SURGE_WAIT_S`
+(or, when nobody else waits, one job of a lone owner behind its own long runs),
+and are started ahead only once several owners use the engine (``want_surge``),
+so a student who arrives while others' long runs hold every core starts a whole
+comparison at once (the processes share the cores) instead of waiting for those
+runs to end, while a class's short jobs take turns on the regular workers.
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -51,8 +51,11 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
     "cancelled",
 )
 ENGINES = ("local", "ray")
+CLI_SURGE = 1
+"""Spare workers on the command line: its one owner's next job shares the cores
+when every worker runs a long job (five seeds on two workers)."""
 SURGE_WAIT_S = 15.0
-"""A newcomer who would wait longer than this for a regular slot takes a surge one
+"""A job that would wait longer than this for a regular slot may take a surge one
 (the wait projected from the running jobs' epochs)."""
 
 
@@ -513,14 +516,22 @@ class Engine:
     def _surge_queues(self, holders: list[str]) -> dict[str, Any]:
         """The queues of owners a surge slot is for.
 
-        Owners who hold no regular slot, while no regular slot frees within
-        :data:`SURGE_WAIT_S`: behind others' long runs a newcomer starts at once,
-        while in a class that presses Train together the short jobs take the
-        regular workers in turn (more processes than cores cost CPU time).
+        Only while no regular slot frees within :data:`SURGE_WAIT_S`, and then
+        owners who hold no regular slot: behind others' long runs a newcomer
+        starts at once, while in a class that presses Train together the short
+        jobs take the regular workers in turn (more processes than cores cost CPU
+        time). When nobody else waits, a lone owner's next job takes one surge
+        slot: five long seeds on two workers no longer end with a round of one
+        job and an idle core.
         """
         if self._soonest_regular() <= SURGE_WAIT_S:
             return {}
-        return {o: q for o, q in self._queues.items() if q and o not in holders}
+        waiting = {o: q for o, q in self._queues.items() if q}
+        newcomers = {o: q for o, q in waiting.items() if o not in holders}
+        if newcomers or len(waiting) != 1:
+            return newcomers
+        surging = {e.owner for e in self._entries.values() if e.surge}
+        return {} if surging & waiting.keys() else waiting
 
     def _handle(self, event: Event) -> None:
         what, entry_id = event[0], event[1]
@@ -607,9 +618,11 @@ class EngineSettings:
             one per core (``FORECASTING_WORKERS``).
         ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
             local Ray for the run.
-        surge: Extra local workers for owners who hold no regular worker (the
-            app's default 3, one tutorial comparison: a student arriving behind
-            long runs starts at once; the command line, one owner, uses 0).
+        surge: Extra local workers for owners who hold no regular worker, or
+            for one job of a lone owner behind its own long runs
+            (``FORECASTING_SURGE``; the app's default 3, one tutorial comparison:
+            a student arriving behind long runs starts at once; the command
+            line, one owner, uses :data:`CLI_SURGE`).
     """
 
     engine: str = "local"
@@ -637,6 +650,7 @@ class EngineSettings:
         engine: str | None = None,
         workers: int | None = None,
         surge: int | None = None,
+        default_surge: int = 3,
     ) -> EngineSettings:
         """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``."""
         if workers is None:
@@ -647,7 +661,7 @@ class EngineSettings:
             engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
             workers=workers,
             ray_address=os.environ.get("RAY_ADDRESS") or None,
-            surge=3 if surge is None else surge,
+            surge=default_surge if surge is None else surge,
         )
 
 

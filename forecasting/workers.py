@@ -267,8 +267,9 @@ class LocalBackend:
         warm: Import TensorFlow when a worker starts, before its first job
             (``False`` only for jobs that do not train, as in the engine tests).
         surge: Extra workers that only take jobs of owners holding no regular
-            worker (see :mod:`forecasting.engine`). They start one by one once
-            the regular ones are ready, so these import TensorFlow first.
+            worker, or one of a lone owner's (see :mod:`forecasting.engine`).
+            They start one by one once the regular ones are ready, so these
+            import TensorFlow first.
         prepare: Let idle workers compile the settings of recent jobs ahead
             (:meth:`forecasting.jobs.FitJob.prepare`), so that the next such job
             starts warm wherever it lands; a job goes to a worker that has its
@@ -394,8 +395,8 @@ class LocalBackend:
             now: An owner a surge slot is for waits: one starts even when the
                 cores are busy.
             soon: Several owners use the engine (a class): they start ahead, on
-                spare cores. A lone user (the command line, a student at home)
-                never pays for them.
+                spare cores. For a lone user (the command line, a student at
+                home) one starts only when its own long runs hold every core.
         """
         self._surge_now, self._surge_soon = now, soon
 

@@ -192,6 +192,19 @@ def test_preset_fills_settings_and_flags_override(capsys):
     assert config.train.optimizer == "adam" and config.columns == ("Open",)
 
 
+def test_the_command_line_keeps_one_spare_worker_unless_told(monkeypatch):
+    from forecasting.__main__ import build_parser, cli_engine_settings
+
+    monkeypatch.delenv("FORECASTING_SURGE", raising=False)
+    compare = ["compare", "--sample", "mastercard"]
+    for argv in (compare, ["sweep", "--sample", "fly", "--out", "x.csv"]):
+        args = build_parser().parse_args([*argv, "--workers", "2"])
+        assert cli_engine_settings(args).surge == 1
+        assert cli_engine_settings(args).workers == 2
+    monkeypatch.setenv("FORECASTING_SURGE", "0")
+    assert cli_engine_settings(args).surge == 0
+
+
 def test_preset_of_the_other_command_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["compare", "--preset", "fly-gru"])

@@ -254,9 +254,10 @@ def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
     assert EngineSettings.from_env() == EngineSettings("ray", 3, "127.0.0.1:6379")
     assert EngineSettings.from_env("local", 1).engine == "local"
     assert EngineSettings.from_env().surge == 3
-    monkeypatch.setenv("FORECASTING_SURGE", "1")
-    assert EngineSettings.from_env().surge == 1
-    assert EngineSettings.from_env(surge=0).surge == 0  # the command line's
+    assert EngineSettings.from_env(default_surge=1).surge == 1  # the command line's
+    monkeypatch.setenv("FORECASTING_SURGE", "0")
+    assert EngineSettings.from_env(default_surge=1).surge == 0
+    assert EngineSettings.from_env(surge=2).surge == 2
     monkeypatch.setenv("FORECASTING_SURGE", "-1")
     with pytest.raises(ValueError, match="surge must be 0 or more workers, got -1"):
         EngineSettings.from_env()
@@ -288,23 +289,44 @@ def test_results_someone_still_holds_are_kept_past_the_limit():
         engine.shutdown()
 
 
-def test_surge_slots_serve_owners_without_a_regular_worker_all_at_once():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=2))
+def test_surge_slots_serve_newcomers_all_at_once_and_a_lone_owner_one():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=3))
     try:
-        a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
-        a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
-        assert wait_for(lambda: engine.status(a1).state == RUNNING)
+        a1, a2, a3 = (
+            engine.submit(SleepJob(f"a{i}", steps=steps), "long-runner")
+            for i, steps in ((1, LONG_STEPS), (2, LONG_STEPS), (3, 1))
+        )
+        # Nobody else waits: the long runner's next job shares the cores on a
+        # surge slot instead of waiting a minute; its third waits for a slot.
+        assert wait_for(lambda: engine.status(a2).state == RUNNING)
+        time.sleep(0.5)
+        assert engine.status(a3).state == QUEUED
         # However long the newcomer's own jobs are said to be.
         b1 = engine.submit(SleepJob("b1", steps=100, estimate=1e6), "newcomer")
         b2 = engine.submit(SleepJob("b2", steps=100), "newcomer")
-        # Both of the newcomer's jobs start beside the long run; the long
-        # runner's second job stays queued although a surge slot was free.
+        # Both of the newcomer's jobs start on the two surge slots left; the long
+        # runner's third job stays queued although it was there first.
         assert wait_for(
             lambda: engine.status(b1).state == RUNNING == engine.status(b2).state
         )
-        assert engine.status(a2).state == QUEUED
-        engine.cancel([a1, b1, b2])
-        assert engine.gather([a2])[0]["name"] == "a2"
+        assert engine.status(a3).state == QUEUED
+        engine.cancel([a1, a2, b1, b2])
+        assert engine.gather([a3])[0]["name"] == "a3"
+    finally:
+        engine.shutdown()
+
+
+def test_a_lone_owner_waits_for_its_own_short_jobs_without_a_surge_worker():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    try:
+        # 3 s by the pace of its epochs: under SURGE_WAIT_S.
+        first = engine.submit(SleepJob("first", steps=30, pause=0.1), "alone")
+        second = engine.submit(SleepJob("second"), "alone")
+        assert wait_for(lambda: engine.status(first).progress is not None)
+        time.sleep(1.0)
+        assert engine.status(second).state == QUEUED
+        assert len(engine.backend.pids()) == 1  # no spare worker started
+        assert engine.gather([first, second])[1]["name"] == "second"
     finally:
         engine.shutdown()
 
@@ -393,26 +415,5 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
         assert engine.status(newcomer).state == QUEUED
         engine.gather([newcomer], poll=0.02)
         assert DONE in {engine.status(t).state for t in short}
-    finally:
-        engine.shutdown()
-
-
-def test_the_surge_slot_serves_only_an_owner_with_nothing_running():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
-    try:
-        a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
-        a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
-        assert wait_for(lambda: engine.status(a1).state == RUNNING)
-        time.sleep(0.5)
-        assert engine.status(a2).state == QUEUED  # not on the surge slot
-        b1 = engine.submit(SleepJob("b1", steps=1), "newcomer")
-        b2 = engine.submit(SleepJob("b2", steps=1), "newcomer")
-        # The newcomer starts at once (on the surge slot), one job at a time,
-        # while the long run still holds the regular worker.
-        assert engine.gather([b1, b2])[1]["name"] == "b2"
-        assert engine.status(a1).state == RUNNING
-        assert engine.status(a2).state == QUEUED
-        engine.cancel([a1])
-        assert engine.gather([a2])[0]["name"] == "a2"
     finally:
         engine.shutdown()
