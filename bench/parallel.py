@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python -m bench.parallel           # the published numbers (about 6 min)
+    python -m bench.parallel           # the published numbers (about 11 min)
     python -m bench.parallel --quick   # 5 epochs, a minute or two
 
 Two measurements, each side by side in one run, reported as ratios:
@@ -10,10 +10,10 @@ Two measurements, each side by side in one run, reported as ratios:
 1. The tutorial comparison (LSTM + GRU + SimpleRNN, 50 epochs, MasterCard):
    plain Keras (``bench/reference_keras.py``) one model after another in this
    process, against ``run_comparison`` on the local engine (warm workers, one
-   per core), with each model's test RMSE.
+   per core, with and without the spare), with each model's test RMSE.
 2. Five seeds of the tutorial GRU: the same ``run_comparison`` on an engine with
    one worker and no spare (the five fits one after another, with every core)
-   against an engine with one worker per core.
+   against an engine with one worker per core, with and without its spare.
 
 The parallel side is the command line's engine: one worker per core and one
 spare (:data:`forecasting.engine.CLI_SURGE`), which the lone run's next job takes
@@ -119,10 +119,12 @@ def measure(quick: bool, workers: int | None = None) -> dict[str, Any]:
     log(f"1. tutorial comparison, {epochs} epochs: plain Keras, then {n} workers")
     keras_run = plain_keras(epochs)
     ours_run = ours(tutorial, n, CLI_SURGE)
+    ours_no_spare = ours(tutorial, n, 0)
     seeds = replace(tutorial, models=("gru",), train=replace(tutorial.train, seeds=5))
-    log("2. five GRU seeds: one worker, then one worker per core")
+    log("2. five GRU seeds: one worker, one per core + spare, one per core")
     one = ours(seeds, 1, 0)
     many = ours(seeds, n, CLI_SURGE)
+    no_spare = ours(seeds, n, 0)  # what the spare adds, in the same run
     rmse_diff = {
         kind: round(ours_run["rmse"][kind] / keras_run[kind]["rmse"] - 1, 5)
         for kind in KINDS
@@ -136,12 +138,16 @@ def measure(quick: bool, workers: int | None = None) -> dict[str, Any]:
             "keras": keras_run,
             "ours": ours_run,
             "ratio": round(ours_run["wall_s"] / keras_run["wall_s"], 3),
+            "no_spare": ours_no_spare,
+            "no_spare_ratio": round(ours_no_spare["wall_s"] / keras_run["wall_s"], 3),
             "rmse_rel_diff": rmse_diff,
         },
         "seeds": {
             "one_worker": one,
             "workers": many,
             "ratio": round(many["wall_s"] / one["wall_s"], 3),
+            "no_spare": no_spare,
+            "no_spare_ratio": round(no_spare["wall_s"] / one["wall_s"], 3),
         },
     }
 
@@ -157,8 +163,20 @@ def _met(ok: bool) -> str:
 def _engine(run: dict[str, Any]) -> str:
     """``"2 workers + 1 spare, 3 processes"``: what one side ran on."""
     spare = f" + {run['surge']} spare" if run.get("surge") else ""
-    used = f", {run['processes']} processes" if "processes" in run else ""
+    n = run.get("processes")
+    used = f", {n} process{'es' * (n > 1)}" if n else ""
     return f"{run['workers']} worker{'s' * (run['workers'] > 1)}{spare}{used}"
+
+
+def _no_spare_row(side: dict[str, Any], before_s: float) -> list[str]:
+    """The row of the same work on the engine without its spare worker."""
+    if "no_spare" not in side:
+        return []
+    return [
+        f"| The same without the spare ({_engine(side['no_spare'])}) | "
+        f"{before_s:.1f} s | {side['no_spare']['wall_s']:.1f} s | "
+        f"{side['no_spare_ratio']:.2f}x | – |"
+    ]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -175,11 +193,13 @@ def render(r: dict[str, Any]) -> str:
             f"{_engine(c['ours'])}) | {c['keras']['wall_s']:.1f} s | "
             f"{c['ours']['wall_s']:.1f} s | **{c['ratio']:.2f}x** | <= "
             f"{GOAL_COMPARISON}x, {_met(c['ratio'] <= GOAL_COMPARISON)} |",
+            *_no_spare_row(c, c["keras"]["wall_s"]),
             f"| Five GRU seeds (ours: {_engine(s['one_worker'])} vs "
             f"{_engine(s['workers'])}) | "
             f"{s['one_worker']['wall_s']:.1f} s | {s['workers']['wall_s']:.1f} s | "
             f"**{s['ratio']:.2f}x** | <= {GOAL_SEEDS}x, "
             f"{_met(s['ratio'] <= GOAL_SEEDS)} |",
+            *_no_spare_row(s, s["one_worker"]["wall_s"]),
             "",
             "Test RMSE, plain Keras vs ours: "
             + ", ".join(
