@@ -30,6 +30,7 @@ from forecasting.cli_lab import (
     run_lab,
 )
 from forecasting.config import (
+    ENGINES,
     MODEL_KINDS,
     MODEL_LABELS,
     OPTIMIZERS,
@@ -50,13 +51,7 @@ from forecasting.data import (
     sample_path,
     series_frame,
 )
-from forecasting.engine import (
-    CLI_SURGE,
-    ENGINES,
-    EngineSettings,
-    JobFailed,
-    get_engine,
-)
+from forecasting.engine import EngineSettings, JobFailed, get_engine
 from forecasting.presets import PRESETS, Preset, get_preset
 from forecasting.settings import DEFAULT_SETTINGS, SETTING_NAMES, config_from_settings
 
@@ -173,6 +168,11 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="worker processes or Ray tasks at once; default FORECASTING_WORKERS "
         "or one per core",
     )
+
+
+CLI_SURGE = 1
+"""Spare workers on the command line: its one owner's next job shares the cores
+when its long jobs hold every worker (five seeds on two workers)."""
 
 
 def cli_engine_settings(args: argparse.Namespace) -> EngineSettings:

@@ -4,11 +4,13 @@ Every dataclass checks its values on creation and raises ``ValueError`` naming t
 argument and the value, so a bad setting fails before any data is touched or any
 model is built. The defaults are the original tutorial's: High column, train on
 2016-2020, window 60, one layer of 125 units, RMSprop, 50 epochs, batch 32, seed 455.
+:class:`EngineSettings` says where the training runs (the engine, its workers).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +28,9 @@ OPTIMIZER_LABELS: dict[str, str] = {"rmsprop": "RMSprop", "adam": "Adam", "sgd":
 
 SPLIT_METHODS: tuple[str, ...] = ("years", "fraction", "rows")
 """How a series is cut into a training and a test period."""
+
+ENGINES: tuple[str, ...] = ("local", "ray")
+"""Where training runs: :mod:`forecasting.engine`'s backends."""
 
 TARGETS: tuple[str, ...] = ("level", "diff")
 """What the models learn: the level of the series, or its step-to-step change."""
@@ -333,3 +338,70 @@ TRACKS_DEFAULT = ExperimentConfig(
 )
 """The tracking defaults (the fly tutorial's): X/Y, train 2000 rows, test the next
 1000, one GRU; everything else as :class:`ExperimentConfig`."""
+
+
+# Where training runs ------------------------------------------------------------------
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine to use, from flags or the environment.
+
+    Attributes:
+        engine: ``"local"`` or ``"ray"`` (``FORECASTING_ENGINE``).
+        workers: Worker processes (local) or concurrent tasks (ray); ``None`` for
+            one per core (``FORECASTING_WORKERS``).
+        ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
+            local Ray for the run.
+        surge: Spare local workers (``FORECASTING_SURGE``; the app's default 3,
+            one tutorial comparison: a student arriving behind others' long runs
+            starts at once; see :meth:`Engine._surge_queues`).
+    """
+
+    engine: str = "local"
+    workers: int | None = None
+    ray_address: str | None = None
+    surge: int = 3
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(
+                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            )
+        workers = self.workers
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        surge = self.surge
+        if isinstance(surge, bool) or not isinstance(surge, int) or surge < 0:
+            raise ValueError(f"surge must be 0 or more workers, got {surge!r}")
+
+    @classmethod
+    def from_env(
+        cls,
+        engine: str | None = None,
+        workers: int | None = None,
+        surge: int | None = None,
+        default_surge: int = 3,
+    ) -> EngineSettings:
+        """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``."""
+        if workers is None:
+            workers = _env_int("FORECASTING_WORKERS", "a positive integer")
+        if surge is None:
+            surge = _env_int("FORECASTING_SURGE", "0 or more workers")
+        return cls(
+            engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
+            workers=workers,
+            ray_address=os.environ.get("RAY_ADDRESS") or None,
+            surge=default_surge if surge is None else surge,
+        )
+
+
+def _env_int(name: str, meaning: str) -> int | None:
+    """An integer environment variable, ``None`` when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be {meaning}, got {text!r}") from None

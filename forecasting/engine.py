@@ -11,13 +11,14 @@ fair between owners, and hands them to a backend that runs them:
 
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
 to the owner served longest ago; within one owner jobs run in the order given.
-A backend may keep *surge* slots beyond one worker per core: they only take jobs
-of owners who hold no regular slot when none frees within :data:`SURGE_WAIT_S`
-(or, when nobody else waits, one job of a lone owner behind its own long runs),
-and are started ahead only once several owners use the engine (``want_surge``),
-so a student who arrives while others' long runs hold every core starts a whole
-comparison at once (the processes share the cores) instead of waiting for those
-runs to end, while a class's short jobs take turns on the regular workers.
+A backend may keep *surge* slots beyond one worker per core
+(:meth:`Engine._surge_queues`): a student who arrives while others' long runs hold
+every core starts a whole comparison at once (the processes share the cores)
+instead of waiting for those runs to end, while a class's short jobs take turns
+on the regular workers; and a lone user's long jobs do not end with a round of
+one job and a core idle. Spare workers start ahead only once several owners use
+the engine (``want_surge``). Where training runs is
+:class:`forecasting.config.EngineSettings` (flags, then the environment).
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -33,13 +34,14 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from forecasting.config import EngineSettings
 
 LOG = logging.getLogger(__name__)
 
@@ -50,10 +52,6 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
     "failed",
     "cancelled",
 )
-ENGINES = ("local", "ray")
-CLI_SURGE = 1
-"""Spare workers on the command line: its one owner's next job shares the cores
-when every worker runs a long job (five seeds on two workers)."""
 SURGE_WAIT_S = 15.0
 """A job that would wait longer than this for a regular slot may take a surge one
 (the wait projected from the running jobs' epochs)."""
@@ -193,7 +191,7 @@ class Engine:
         self._beats: dict[str, float] = {}
         self._finished: OrderedDict[str, _Entry] = OrderedDict()
         self._to_cancel: list[str] = []
-        self._newcomer_waits = False  # for the backend's surge slots: _dispatch()
+        self._surge_wanted = False  # for the backend's surge slots: _dispatch()
         self._closed = False
         self.launched = 0
         """How many jobs were handed to the backend (not served from results)."""
@@ -432,7 +430,7 @@ class Engine:
                 self.backend.launch(entry.id, entry.job)
             if hasattr(self.backend, "want_surge"):
                 # Owners ever served: more than one is a class.
-                self.backend.want_surge(self._newcomer_waits, len(self._served) > 1)
+                self.backend.want_surge(self._surge_wanted, len(self._served) > 1)
             try:
                 events = self.backend.poll(0.1)
             except Exception:  # a backend hiccup must not stop the engine
@@ -474,7 +472,7 @@ class Engine:
         for owner in [o for o, q in self._queues.items() if not q]:
             del self._queues[owner]
         # Someone a surge slot is for still waits.
-        self._newcomer_waits = len(holders) >= regular and bool(
+        self._surge_wanted = len(holders) >= regular and bool(
             self._surge_queues(holders)
         )
         return launches
@@ -520,18 +518,30 @@ class Engine:
         owners who hold no regular slot: behind others' long runs a newcomer
         starts at once, while in a class that presses Train together the short
         jobs take the regular workers in turn (more processes than cores cost CPU
-        time). When nobody else waits, a lone owner's next job takes one surge
-        slot: five long seeds on two workers no longer end with a round of one
-        job and an idle core.
+        time). Or the next job of a lone user (:meth:`_lone_tail`).
         """
         if self._soonest_regular() <= SURGE_WAIT_S:
             return {}
         waiting = {o: q for o, q in self._queues.items() if q}
         newcomers = {o: q for o, q in waiting.items() if o not in holders}
-        if newcomers or len(waiting) != 1:
-            return newcomers
-        surging = {e.owner for e in self._entries.values() if e.surge}
-        return {} if surging & waiting.keys() else waiting
+        return newcomers or (waiting if self._lone_tail(waiting) else {})
+
+    def _lone_tail(self, waiting: dict[str, Any]) -> bool:
+        """Whether the only owner ever served waits behind its own long runs.
+
+        Then its next job takes one surge slot and shares the cores: five long
+        seeds on two workers no longer end with a round of one job and a core
+        idle. Not in a class (surge slots are for newcomers there), and only when
+        every running job's epochs show more than :data:`SURGE_WAIT_S` left.
+        """
+        if len(self._served) != 1 or waiting.keys() != self._served.keys():
+            return False
+        running = [e for e in self._entries.values() if e.state == RUNNING]
+        if any(e.surge for e in running):
+            return False
+        now = time.monotonic()
+        lefts = [self._pace_left(e, now) for e in running]
+        return all(left is not None and left > SURGE_WAIT_S for left in lefts)
 
     def _handle(self, event: Event) -> None:
         what, entry_id = event[0], event[1]
@@ -605,75 +615,6 @@ class Engine:
         self.backend.wake()
         self._thread.join(timeout=10)
         self.backend.close()
-
-
-# Configuration -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class EngineSettings:
-    """Which engine to use, from flags or the environment.
-
-    Attributes:
-        engine: ``"local"`` or ``"ray"`` (``FORECASTING_ENGINE``).
-        workers: Worker processes (local) or concurrent tasks (ray); ``None`` for
-            one per core (``FORECASTING_WORKERS``).
-        ray_address: A Ray cluster's address (``RAY_ADDRESS``); ``None`` starts a
-            local Ray for the run.
-        surge: Extra local workers for owners who hold no regular worker, or
-            for one job of a lone owner behind its own long runs
-            (``FORECASTING_SURGE``; the app's default 3, one tutorial comparison:
-            a student arriving behind long runs starts at once; the command
-            line, one owner, uses :data:`CLI_SURGE`).
-    """
-
-    engine: str = "local"
-    workers: int | None = None
-    ray_address: str | None = None
-    surge: int = 3
-
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(
-                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
-            )
-        workers = self.workers
-        if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-        ):
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        surge = self.surge
-        if isinstance(surge, bool) or not isinstance(surge, int) or surge < 0:
-            raise ValueError(f"surge must be 0 or more workers, got {surge!r}")
-
-    @classmethod
-    def from_env(
-        cls,
-        engine: str | None = None,
-        workers: int | None = None,
-        surge: int | None = None,
-        default_surge: int = 3,
-    ) -> EngineSettings:
-        """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``."""
-        if workers is None:
-            workers = _env_int("FORECASTING_WORKERS", "a positive integer")
-        if surge is None:
-            surge = _env_int("FORECASTING_SURGE", "0 or more workers")
-        return cls(
-            engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
-            workers=workers,
-            ray_address=os.environ.get("RAY_ADDRESS") or None,
-            surge=default_surge if surge is None else surge,
-        )
-
-
-def _env_int(name: str, meaning: str) -> int | None:
-    """An integer environment variable, ``None`` when unset."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be {meaning}, got {text!r}") from None
 
 
 def make_engine(settings: EngineSettings) -> Engine:

@@ -395,8 +395,9 @@ class LocalBackend:
             now: An owner a surge slot is for waits: one starts even when the
                 cores are busy.
             soon: Several owners use the engine (a class): they start ahead, on
-                spare cores. For a lone user (the command line, a student at
-                home) one starts only when its own long runs hold every core.
+                spare cores. A lone user (the command line, a student at home)
+                gets none ahead, only one through ``now`` when its own long jobs
+                hold every worker.
         """
         self._surge_now, self._surge_soon = now, soon
 

@@ -296,11 +296,14 @@ def test_surge_slots_serve_newcomers_all_at_once_and_a_lone_owner_one():
             engine.submit(SleepJob(f"a{i}", steps=steps), "long-runner")
             for i, steps in ((1, LONG_STEPS), (2, LONG_STEPS), (3, 1))
         )
-        # Nobody else waits: the long runner's next job shares the cores on a
-        # surge slot instead of waiting a minute; its third waits for a slot.
+        # The only owner so far: its next job shares the cores on a surge slot
+        # instead of waiting a minute; its third waits, and no second spare
+        # worker starts for it.
         assert wait_for(lambda: engine.status(a2).state == RUNNING)
-        time.sleep(0.5)
+        assert wait_for(lambda: engine.backend.ready_workers() == 2)
+        time.sleep(1.0)
         assert engine.status(a3).state == QUEUED
+        assert len(engine.backend.pids()) == 2
         # However long the newcomer's own jobs are said to be.
         b1 = engine.submit(SleepJob("b1", steps=100, estimate=1e6), "newcomer")
         b2 = engine.submit(SleepJob("b2", steps=100), "newcomer")
@@ -319,6 +322,7 @@ def test_surge_slots_serve_newcomers_all_at_once_and_a_lone_owner_one():
 def test_a_lone_owner_waits_for_its_own_short_jobs_without_a_surge_worker():
     engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
     try:
+        assert wait_for(lambda: engine.backend.ready_workers() == 1)
         # 3 s by the pace of its epochs: under SURGE_WAIT_S.
         first = engine.submit(SleepJob("first", steps=30, pause=0.1), "alone")
         second = engine.submit(SleepJob("second"), "alone")
@@ -415,5 +419,28 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
         assert engine.status(newcomer).state == QUEUED
         engine.gather([newcomer], poll=0.02)
         assert DONE in {engine.status(t).state for t in short}
+    finally:
+        engine.shutdown()
+
+
+def test_in_a_class_the_surge_slot_serves_only_an_owner_with_nothing_running():
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    try:
+        engine.gather([engine.submit(SleepJob(f"hi-{o}"), o) for o in ("x", "y")])
+        a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
+        a2 = engine.submit(SleepJob("a2", steps=1), "long-runner")
+        assert wait_for(lambda: engine.status(a1).progress is not None)
+        assert wait_for(lambda: engine.backend.ready_workers() == 2)
+        time.sleep(1.0)
+        assert engine.status(a2).state == QUEUED  # the slot is for newcomers
+        b1 = engine.submit(SleepJob("b1", steps=1), "newcomer")
+        b2 = engine.submit(SleepJob("b2", steps=1), "newcomer")
+        # The newcomer starts at once (on the surge slot), one job at a time,
+        # while the long run still holds the regular worker.
+        assert engine.gather([b1, b2])[1]["name"] == "b2"
+        assert engine.status(a1).state == RUNNING
+        assert engine.status(a2).state == QUEUED
+        engine.cancel([a1])
+        assert engine.gather([a2])[0]["name"] == "a2"
     finally:
         engine.shutdown()
