@@ -471,9 +471,10 @@ class Engine:
             free -= 1
         for owner in [o for o, q in self._queues.items() if not q]:
             del self._queues[owner]
-        # Someone a surge slot is for still waits.
-        self._surge_wanted = len(holders) >= regular and bool(
-            self._surge_queues(holders)
+        # Someone a surge slot is for still waits, or a lone user soon will.
+        self._surge_wanted = len(holders) >= regular and (
+            bool(self._surge_queues(holders))
+            or self._lone_tail(dict(self._queues), by_estimate=True)
         )
         return launches
 
@@ -526,13 +527,15 @@ class Engine:
         newcomers = {o: q for o, q in waiting.items() if o not in holders}
         return newcomers or (waiting if self._lone_tail(waiting) else {})
 
-    def _lone_tail(self, waiting: dict[str, Any]) -> bool:
+    def _lone_tail(self, waiting: dict[str, Any], by_estimate: bool = False) -> bool:
         """Whether the only owner ever served waits behind its own long runs.
 
         Then its next job takes one surge slot and shares the cores: five long
         seeds on two workers no longer end with a round of one job and a core
         idle. Not in a class (surge slots are for newcomers there), and only when
-        every running job's epochs show more than :data:`SURGE_WAIT_S` left.
+        every running job's epochs show more than :data:`SURGE_WAIT_S` left; or,
+        ``by_estimate``, its estimate until its epochs tell (to start the spare
+        worker ahead, so that it has imported TensorFlow by then).
         """
         if len(self._served) != 1 or waiting.keys() != self._served.keys():
             return False
@@ -541,6 +544,11 @@ class Engine:
             return False
         now = time.monotonic()
         lefts = [self._pace_left(e, now) for e in running]
+        if by_estimate:
+            lefts = [
+                e.job.estimate - (now - (e.started or now)) if left is None else left
+                for e, left in zip(running, lefts, strict=True)
+            ]
         return all(left is not None and left > SURGE_WAIT_S for left in lefts)
 
     def _handle(self, event: Event) -> None:

@@ -406,13 +406,17 @@ class LocalBackend:
 
         One at a time, when :meth:`want_surge` asks for it: a start imports
         TensorFlow, and five imports at once on two cores made the first training
-        after the start wait 1.5x as long.
+        after the start wait 1.5x as long. For someone who waits, none while a
+        started one sits idle (the engine may be waiting for the epochs to tell).
         """
         if len(self._workers) >= self.capacity:
             return
         if not all(w.ready for w in self._workers):
             return
-        if self._surge_now or (self._surge_soon and self._busy() < cores()):
+        idle = bool(self._free())
+        if (self._surge_now and not idle) or (
+            self._surge_soon and self._busy() < cores()
+        ):
             self._workers.append(self._start())
 
     def _busy(self) -> int:

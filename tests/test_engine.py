@@ -444,3 +444,25 @@ def test_in_a_class_the_surge_slot_serves_only_an_owner_with_nothing_running():
         assert engine.gather([a2])[0]["name"] == "a2"
     finally:
         engine.shutdown()
+
+
+def test_a_lone_users_spare_starts_by_estimate_and_takes_a_job_by_pace():
+    """It imports TensorFlow while the first epochs tell; one at most, while idle."""
+    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=2))
+    try:
+        backend = engine.backend
+        assert wait_for(lambda: backend.ready_workers() == 1)
+        # No epoch report for 8 s; its estimate says 100 s.
+        long = SleepJob("first", steps=12, pause=8, estimate=100.0)
+        first = engine.submit(long, "me")
+        second = engine.submit(SleepJob("second"), "me")
+        assert wait_for(lambda: backend.ready_workers() == 2, timeout=6)
+        time.sleep(1.0)
+        assert engine.status(first).progress is None  # the epochs have not told
+        assert engine.status(second).state == QUEUED  # the spare waits for them
+        assert len(backend.pids()) == 2  # and no second spare starts meanwhile
+        assert engine.gather([second])[0]["name"] == "second"  # then takes it
+        assert engine.status(first).state == RUNNING
+        engine.cancel([first])
+    finally:
+        engine.shutdown()
