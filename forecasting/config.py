@@ -380,14 +380,16 @@ class EngineSettings:
         cls,
         engine: str | None = None,
         workers: int | None = None,
-        surge: int | None = None,
         default_surge: int = 3,
     ) -> EngineSettings:
-        """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``."""
+        """Flags first, then ``FORECASTING_ENGINE`` / ``_WORKERS`` / ``_SURGE``.
+
+        ``default_surge`` applies when ``FORECASTING_SURGE`` is unset: the app's
+        3, the command line's 1.
+        """
         if workers is None:
             workers = _env_int("FORECASTING_WORKERS", "a positive integer")
-        if surge is None:
-            surge = _env_int("FORECASTING_SURGE", "0 or more workers")
+        surge = _env_int("FORECASTING_SURGE", "0 or more workers")
         return cls(
             engine=engine or os.environ.get("FORECASTING_ENGINE", "local") or "local",
             workers=workers,

@@ -257,7 +257,7 @@ def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
     assert EngineSettings.from_env(default_surge=1).surge == 1  # the command line's
     monkeypatch.setenv("FORECASTING_SURGE", "0")
     assert EngineSettings.from_env(default_surge=1).surge == 0
-    assert EngineSettings.from_env(surge=2).surge == 2
+    assert EngineSettings.from_env(default_surge=2).surge == 0  # the variable wins
     monkeypatch.setenv("FORECASTING_SURGE", "-1")
     with pytest.raises(ValueError, match="surge must be 0 or more workers, got -1"):
         EngineSettings.from_env()
