@@ -28,7 +28,7 @@ from bench import reference_keras as ref
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
-# kind names: ours (forecasting.config.MODEL_KINDS) -> the reference's
+# kind names: ours (forecasting.settings.config.MODEL_KINDS) -> the reference's
 KINDS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simplernn"}
 LABELS = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 

@@ -51,7 +51,7 @@ def _fly_start_windows(scaler: Any, ids: list[str], n_train: int) -> np.ndarray:
 
 def measure(quick: bool) -> dict[str, Any]:
     from forecasting.data import sample_path
-    from forecasting.predict import free_run
+    from forecasting.nn.predict import free_run
 
     steps = 1000
     ref_steps = 100 if quick else steps
@@ -200,7 +200,7 @@ def forecast_detail(fc: dict[str, Any]) -> list[str]:
         "without XLA). Both paths start from the last training "
         "window and feed every prediction back in. Reference: `reference_rollout` "
         "(`model.predict` per step, the tutorial's loop); ours: "
-        "`forecasting.predict.free_run` (one XLA-compiled `tf.while_loop`). The "
+        "`forecasting.nn.predict.free_run` (one XLA-compiled `tf.while_loop`). The "
         "reference loop runs in chunks (continuing from the same window, so the "
         "numbers are those of one long loop), with a compiled `free_run` call "
         f"between chunks to share the machine's noise.{ext}",

@@ -5,9 +5,9 @@ Usage (from the repository root)::
     python -m bench.job_overhead    # about a minute
 
 For each model kind of the price page's Quick demo (32 units, 10 epochs, the
-MasterCard sample), one :class:`forecasting.jobs.FitJob` runs once in this process
+MasterCard sample), one :class:`forecasting.nn.jobs.FitJob` runs once in this process
 to compile its trainer, then six more times with other seeds, alternating between
-:func:`forecasting.fastpath.predict` (one traced forward pass per architecture)
+:func:`forecasting.nn.fastpath.predict` (one traced forward pass per architecture)
 and a plain ``model.predict`` (a new trace per model). It prints the median time
 of the whole job, of its fit, and of the rest (test and calibration predictions,
 packaging the model), side by side.
@@ -21,16 +21,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from forecasting import fastpath
-from forecasting.compare import plan_comparison
-from forecasting.config import ExperimentConfig
+from forecasting.analysis.compare import plan_comparison
 from forecasting.data.samples import load_sample
+from forecasting.nn import fastpath
+from forecasting.settings.config import ExperimentConfig
 
 QUICK_UNITS, QUICK_EPOCHS = 32, 10
 
 
 def plain_predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """What :func:`forecasting.predict.predict_one_step` did before the fast path."""
+    """What :func:`forecasting.nn.predict.predict_one_step` did before the fast path."""
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 

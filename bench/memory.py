@@ -50,9 +50,9 @@ def memory_cycles(mode: str, cycles: int, units: int, epochs: int) -> dict[str, 
     """
     import weakref
 
-    from forecasting import predict
-    from forecasting.config import ModelConfig, TrainConfig
-    from forecasting.training import train_model
+    from forecasting.nn import predict
+    from forecasting.nn.training import train_model
+    from forecasting.settings.config import ModelConfig, TrainConfig
 
     jit = not mode.endswith("nojit")
     varied = mode.startswith("ours_varied")
@@ -181,10 +181,10 @@ def memory_detail(results: dict[str, Any]) -> list[str]:
         "What keeps our path flat: (1) `train_model` releases the graphs each "
         "`fit` leaves in TensorFlow's gradient registry; (2) compiled work is "
         "shared by architecture, not tied to a model: one compiled trainer per "
-        "setting (`forecasting.fastpath._compiled_trainer`; a fit copies the new "
+        "setting (`forecasting.nn.fastpath._compiled_trainer`; a fit copies the new "
         "model's seeded weights in and the trained ones out) and one compiled "
         "free-run "
-        "loop per architecture (`forecasting.fastpath._rollout`), so no cache "
+        "loop per architecture (`forecasting.nn.fastpath._rollout`), so no cache "
         "holds a trained model (*models alive*). What remains: with XLA, "
         "TensorFlow keeps every compiled executable in a process-wide cache "
         "without eviction (`tensorflow/compiler/jit/device_compilation_cache.h`; "

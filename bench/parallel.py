@@ -16,7 +16,7 @@ Two measurements, each side by side in one run, reported as ratios:
    against an engine with one worker per core, with and without its spare.
 
 The parallel side is the command line's engine: one worker per core and one
-spare (:data:`forecasting.__main__.CLI_SURGE`), which the lone run's next job takes
+spare (:data:`forecasting.cli.main.CLI_SURGE`), which the lone run's next job takes
 when every worker runs a long job, so a round of one job does not leave a core
 idle; it starts (importing TensorFlow) only then, inside the timing.
 
@@ -38,12 +38,16 @@ from typing import Any
 
 from bench import reference_keras as ref
 from bench.sections import replace_section
-from forecasting.__main__ import CLI_SURGE
-from forecasting.compare import run_comparison
-from forecasting.config import ExperimentConfig, TrainConfig
+from forecasting.analysis.compare import run_comparison
+from forecasting.cli.main import CLI_SURGE
 from forecasting.data import load_sample, series_frame
-from forecasting.engine import Engine
-from forecasting.workers import LocalBackend, cores
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.workers import LocalBackend, cores
+from forecasting.settings.config import (
+    WORKER_INITIALIZER,
+    ExperimentConfig,
+    TrainConfig,
+)
 
 HERE = Path(__file__).resolve().parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -64,7 +68,7 @@ def log(message: str) -> None:
 
 def warm_engine(workers: int, surge: int) -> Engine:
     """An engine whose regular workers have all imported TensorFlow."""
-    engine = Engine(LocalBackend(workers, surge=surge))
+    engine = Engine(LocalBackend(workers, surge=surge, initializer=WORKER_INITIALIZER))
     deadline = time.monotonic() + 300
     while engine.backend.ready_workers() < workers and time.monotonic() < deadline:
         time.sleep(0.2)

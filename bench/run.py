@@ -13,13 +13,13 @@ keeping the sections that ``bench/parallel.py`` and ``bench/classroom.py`` own).
 Progress goes to stderr. One file per target, each also runnable alone
 (``python -m bench.windows`` prints its rows and section, writing nothing):
 
-1. ``training`` (``bench/training.py``): ``forecasting.training.train_model``
+1. ``training`` (``bench/training.py``): ``forecasting.nn.training.train_model``
    (XLA, one call per epoch) vs ``reference_train`` (plain ``Sequential`` +
    ``fit``), the tutorial config.
-2. ``forecast`` (``bench/forecast.py``): ``forecasting.predict.free_run`` (one
+2. ``forecast`` (``bench/forecast.py``): ``forecasting.nn.predict.free_run`` (one
    XLA ``tf.while_loop``) vs ``reference_rollout`` (one ``model.predict`` per
    step) on a fly GRU.
-3. ``windows`` (``bench/windows.py``): ``forecasting.windows.make_windows`` vs
+3. ``windows`` (``bench/windows.py``): ``forecasting.prep.windows.make_windows`` vs
    the tutorial's loop.
 4. ``app`` (``bench/app_start.py``): ``streamlit run app.py`` until the first
    complete page in headless Chromium, vs a one-line Streamlit app.

@@ -39,7 +39,7 @@ GOAL_RMSE_WORSE = 0.05  # ours may be at most 5 % worse than the reference
 
 
 def _our_rmse(model: Any, data: ref.Prepared) -> float:
-    from forecasting.predict import predict_one_step
+    from forecasting.nn.predict import predict_one_step
 
     pred = data.scaler.inverse_transform(predict_one_step(model, data.x_test))
     return ref.rmse(data.test_raw, pred)
@@ -47,8 +47,8 @@ def _our_rmse(model: Any, data: ref.Prepared) -> float:
 
 def _warm_up(x: np.ndarray, y: np.ndarray) -> None:
     """Pay TensorFlow's and XLA's one-time process start-up outside the timings."""
-    from forecasting.config import ModelConfig, TrainConfig
-    from forecasting.training import train_model
+    from forecasting.nn.training import train_model
+    from forecasting.settings.config import ModelConfig, TrainConfig
 
     ref.reference_train("gru", x[:64], y[:64], units=4, epochs=1)
     train_model("gru", x[:64], y[:64], ModelConfig(units=4), TrainConfig(epochs=1))
@@ -85,9 +85,9 @@ def epoch_gflop(kind: str, samples: int, window: int, features: int, units: int)
 def measure(quick: bool) -> dict[str, Any]:
     import keras
 
-    from forecasting.config import ModelConfig, TrainConfig
-    from forecasting.training import train_model
-    from forecasting.windows import make_windows
+    from forecasting.nn.training import train_model
+    from forecasting.prep.windows import make_windows
+    from forecasting.settings.config import ModelConfig, TrainConfig
 
     epochs = 5 if quick else ref.EPOCHS
     data = mastercard()
@@ -225,7 +225,7 @@ def training_detail(tr: dict[str, Any]) -> list[str]:
         f"{tr['window']}, {tr['batches_per_epoch']} batches of 32), test 2021 on; "
         f"125 units, RMSprop, MSE, batch 32, {e} epochs, seed 455. Reference: "
         "`reference_train` (plain `Sequential`, `fit` with defaults, float64 "
-        "input). Ours: `forecasting.training.train_model` with the default "
+        "input). Ours: `forecasting.nn.training.train_model` with the default "
         "`TrainConfig` (XLA, one compiled call per epoch). Same windows (the "
         "tutorial's loop and `make_windows` give identical arrays: "
         f"{tr['same_windows_as_make_windows']}), same seed. Each model's two runs "

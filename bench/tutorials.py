@@ -30,19 +30,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.compare import (
+from forecasting.analysis.compare import (
     BASELINE_LABELS,
     Comparison,
     apply_to,
     rollout_error,
     run_comparison,
 )
-from forecasting.config import MODEL_LABELS
+from forecasting.analysis.evaluate import model_intervals
+from forecasting.analysis.lab import report_lines, skill_and_lag, transfer_skill_and_lag
 from forecasting.data import load_sample, series_frame
-from forecasting.evaluate import model_intervals
-from forecasting.lab import report_lines, skill_and_lag, transfer_skill_and_lag
 from forecasting.metrics import rmse
-from forecasting.presets import get_preset
+from forecasting.settings.config import MODEL_LABELS
+from forecasting.settings.presets import get_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 

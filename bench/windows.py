@@ -30,7 +30,7 @@ def windows_candidates(values: np.ndarray, window: int) -> dict[str, Callable]:
     """The tutorial loop, ``make_windows`` and what bounds it from below."""
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from forecasting.windows import make_windows
+    from forecasting.prep.windows import make_windows
 
     n = len(values) - window
     shape = (n, window, values.shape[1])
@@ -59,7 +59,7 @@ def windows_candidates(values: np.ndarray, window: int) -> dict[str, Callable]:
 
 def windows_agree(values: np.ndarray, window: int) -> dict[str, Any]:
     """Do ``make_windows`` and the tutorial loop give identical arrays?"""
-    from forecasting.windows import make_windows
+    from forecasting.prep.windows import make_windows
 
     x0, y0 = ref.python_loop_windows(values, window)
     x1, y1 = make_windows(values, window)
@@ -170,7 +170,7 @@ def windows_detail(wi: dict[str, Any]) -> list[str]:
         f"A {wi['rows']:,} x 2 random series, window {wi['window']}: "
         "`python_loop_windows` (the tutorial's `split_sequence` as written: a "
         "Python loop appending slices to a list, then `np.array`) vs "
-        "`forecasting.windows.make_windows` (`sliding_window_view` + one "
+        "`forecasting.prep.windows.make_windows` (`sliding_window_view` + one "
         f"contiguous copy). Best of {wi['rounds']} interleaved rounds (5 calls per "
         "round for the fast candidates). float32 is what the app feeds "
         "`make_windows` (the scaled series is float32); float64 is what the "

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.compare import BASELINE_LABELS, rollout_error
-from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
-from forecasting.models import parameter_count
+from forecasting.analysis.compare import BASELINE_LABELS, rollout_error
+from forecasting.nn.models import parameter_count
+from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
 from ui import inside, nav, runner, state
-from ui.results import BEST_STYLE
+from ui.tables import BEST_STYLE
 
 nav.require_app("learn")
 st.title("Learn: how recurrent networks forecast")

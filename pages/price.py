@@ -12,10 +12,10 @@ from typing import Any
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import MODEL_KINDS, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, PriceData, series_frame
-from forecasting.presets import Preset
-from forecasting.windows import Split, split_series
+from forecasting.prep.windows import Split, split_series
+from forecasting.settings.config import MODEL_KINDS, ExperimentConfig, SplitConfig
+from forecasting.settings.presets import Preset
 from ui import evaluation, links, loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "price"

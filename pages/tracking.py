@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import TRACKS_DEFAULT, ExperimentConfig, SplitConfig
 from forecasting.data import DataError, TrackingData, series_frame
-from forecasting.presets import Preset, get_preset
-from forecasting.windows import Split, split_series
+from forecasting.prep.windows import Split, split_series
+from forecasting.settings.config import TRACKS_DEFAULT, ExperimentConfig, SplitConfig
+from forecasting.settings.presets import Preset, get_preset
 from ui import links, loaders, nav, results, runner, sources, state, widgets
 
 PAGE = "tracking"

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from forecasting.__main__ import _compare as cli_compare
-from forecasting.__main__ import build_parser
-from forecasting.compare import BASELINE_LABELS
-from forecasting.config import MODEL_LABELS
-from forecasting.windows import split_series
+from forecasting.analysis.compare import BASELINE_LABELS
+from forecasting.cli.main import _compare as cli_compare
+from forecasting.cli.main import build_parser
+from forecasting.prep.windows import split_series
+from forecasting.settings.config import MODEL_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -458,14 +458,14 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
 
 
 def test_trainings_of_two_sessions_at_once_equal_fits_in_this_process():
-    from forecasting.compare import plan_comparison, run_comparison
-    from forecasting.config import (
+    from forecasting.analysis.compare import plan_comparison, run_comparison
+    from forecasting.data import load_sample
+    from forecasting.settings.config import (
         ExperimentConfig,
         ModelConfig,
         SplitConfig,
         TrainConfig,
     )
-    from forecasting.data import load_sample
 
     frame = load_sample("mastercard").frame.loc["2019":]
     configs = [
@@ -607,7 +607,7 @@ def test_learn_page_counts_match_keras():
 
 
 def test_tutorial_preset_fills_every_setting():
-    from forecasting.presets import PRESETS
+    from forecasting.settings.presets import PRESETS
 
     at = new_app()
     at.selectbox(key="price_preset").set_value("stacked-simple-rnn")

@@ -1,7 +1,7 @@
 """Intervals, error by horizon and the walk-forward backtest on the app's pages.
 
 Headless AppTest with tiny models (4 units, window 5, 1 epoch). The numbers on
-screen are checked against :mod:`forecasting.evaluate` applied to the stored
+screen are checked against :mod:`forecasting.analysis.evaluate` applied to the stored
 comparison; the small helpers of :mod:`ui.evaluation` against hand-made cases.
 """
 
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from forecasting import evaluate
-from forecasting.budget import describe_seconds
-from forecasting.evaluate import Interval
+from forecasting.analysis import evaluate
+from forecasting.analysis.evaluate import Interval
+from forecasting.prep.budget import describe_seconds
 from tests.test_app import (
     TIMEOUT,
     errors,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from forecasting.history import history_csv
+from forecasting.analysis.history import history_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 240

@@ -33,7 +33,8 @@ from test_app import (
 )
 from test_lessons import hand_comparison, hand_track_comparison
 
-from forecasting import charts, lab
+from forecasting import charts
+from forecasting.analysis import lab
 from ui import lessons
 
 COPIES = "mostly copies the last value"

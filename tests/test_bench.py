@@ -43,7 +43,7 @@ def test_relative_difference_is_safe_near_zero():
 
 
 def test_free_run_agrees_with_the_reference_rollout():
-    from forecasting.predict import free_run
+    from forecasting.nn.predict import free_run
 
     keras = pytest.importorskip("keras")
     keras.utils.set_random_seed(3)

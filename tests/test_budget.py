@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.budget import (
+from forecasting.data import DataError
+from forecasting.prep.budget import (
     BudgetError,
     check_budget,
     check_memory,
@@ -17,9 +18,13 @@ from forecasting.budget import (
     estimate_seconds,
     fit_seconds,
 )
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
-from forecasting.data import DataError
-from forecasting.windows import prepare_windows, split_series
+from forecasting.prep.windows import prepare_windows, split_series
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 TUTORIAL = ExperimentConfig()
 
@@ -87,7 +92,7 @@ def test_the_default_memory_budget_lets_the_tutorial_through():
 
 
 def test_bad_limits_in_the_environment_say_so(monkeypatch):
-    from forecasting.budget import budget_seconds
+    from forecasting.prep.budget import budget_seconds
 
     monkeypatch.setenv("FORECASTING_BUDGET_SECONDS", "lots")
     with pytest.raises(ValueError, match="FORECASTING_BUDGET_SECONDS must be a num"):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.cell import (
+from forecasting.nn.cell import (
     GATES,
     STATE_LABELS,
     STATE_NAMES,
@@ -22,8 +22,8 @@ from forecasting.cell import (
     window_at,
     window_count,
 )
-from forecasting.config import MODEL_KINDS
-from forecasting.windows import Split, prepare_windows
+from forecasting.prep.windows import Split, prepare_windows
+from forecasting.settings.config import MODEL_KINDS
 
 
 def sig(x: float) -> float:
@@ -242,7 +242,7 @@ def keras_model(kind: str, layers: int = 1, window: int = 9, features: int = 2):
     """A tiny model with seeded, fairly large weights (so the gates spread out)."""
     import keras
 
-    from forecasting.models import build_model
+    from forecasting.nn.models import build_model
 
     keras.utils.set_random_seed(3)
     model = build_model(kind, window, features, units=5, layers=layers)
@@ -252,7 +252,7 @@ def keras_model(kind: str, layers: int = 1, window: int = 9, features: int = 2):
 
 
 def run_job(model, kind: str, window: np.ndarray, layer: int = 0) -> CellTrace:
-    from forecasting.jobs import model_to_bytes
+    from forecasting.nn.jobs import model_to_bytes
 
     job = CellJob(kind, model_to_bytes(model), window, layer)
     return pickle.loads(pickle.dumps(job)).run(lambda payload: None)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasting.__main__ import main
+from forecasting.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "1", "--units", "4", "--batch-size", "128"]
@@ -178,8 +178,8 @@ def test_presets_are_listed(capsys):
 
 
 def test_preset_fills_settings_and_flags_override(capsys):
-    from forecasting.__main__ import build_parser, resolve_config
-    from forecasting.presets import get_preset
+    from forecasting.cli.main import build_parser, resolve_config
+    from forecasting.settings.presets import get_preset
 
     preset = get_preset("stacked-simple-rnn")
     args = build_parser().parse_args(
@@ -193,7 +193,7 @@ def test_preset_fills_settings_and_flags_override(capsys):
 
 
 def test_the_command_line_keeps_one_spare_worker_unless_told(monkeypatch):
-    from forecasting.__main__ import build_parser, cli_engine_settings
+    from forecasting.cli.main import build_parser, cli_engine_settings
 
     monkeypatch.delenv("FORECASTING_SURGE", raising=False)
     compare = ["compare", "--sample", "mastercard"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.__main__ import main
+from forecasting.cli.main import main
 
 TINY = ["--epochs", "1", "--units", "4", "--batch-size", "128"]
 MASTERCARD = ["compare", "--sample", "mastercard", "--train-years", "2019", "2020"]

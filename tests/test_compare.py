@@ -4,14 +4,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.compare import (
+from forecasting.analysis.compare import (
     apply_to,
     linear_autoregression,
     rollout_error,
     run_comparison,
 )
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
 from forecasting.data import DataError
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 
 def test_comparison_rows_and_alignment(price_frame, tiny_config):
@@ -94,7 +99,7 @@ def test_data_that_does_not_fit_the_config(price_frame, tiny_config):
 
 
 def test_linear_autoregression_is_exact_on_a_linear_series():
-    from forecasting.windows import split_series
+    from forecasting.prep.windows import split_series
 
     frame = pd.DataFrame({"v": 3.0 + 2.0 * np.arange(50)})
     split = split_series(frame, ("v",), SplitConfig.by_rows(40, 10))

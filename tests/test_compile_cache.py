@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from test_prepare import fit_first, job_with_seed
 
-from forecasting.engine import Engine
-from forecasting.workers import (
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.workers import (
     LocalBackend,
     compile_cache_dir,
     cpu_fingerprint,

@@ -1,6 +1,6 @@
 import pytest
 
-from forecasting.config import (
+from forecasting.settings.config import (
     MODEL_KINDS,
     ExperimentConfig,
     ModelConfig,

@@ -15,7 +15,7 @@ import time
 import pytest
 from jobs_for_tests import FailJob, SleepJob, wait_for
 
-from forecasting.engine import (
+from forecasting.runtime.engine import (
     CANCELLED,
     DONE,
     FAILED,
@@ -23,11 +23,10 @@ from forecasting.engine import (
     RUNNING,
     SURGE_WAIT_S,
     Engine,
-    EngineSettings,
-    JobCancelled,
-    JobFailed,
 )
-from forecasting.workers import WORKER_NICE, LocalBackend, cores
+from forecasting.runtime.protocol import JobCancelled, JobFailed
+from forecasting.runtime.workers import WORKER_NICE, LocalBackend, cores
+from forecasting.settings.config import EngineSettings
 
 LONG_STEPS = int(SURGE_WAIT_S * 4 / 0.05)
 """A SleepJob this long (at its 0.05 s a step) makes a newcomer take a surge slot."""
@@ -35,14 +34,14 @@ LONG_STEPS = int(SURGE_WAIT_S * 4 / 0.05)
 
 @pytest.fixture
 def one_worker():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), owner_ttl=1.0)
+    engine = Engine(LocalBackend(workers=1, threads=1), owner_ttl=1.0)
     yield engine
     engine.shutdown()
 
 
 @pytest.fixture
 def two_workers():
-    engine = Engine(LocalBackend(workers=2, threads=1, warm=False))
+    engine = Engine(LocalBackend(workers=2, threads=1))
     yield engine
     engine.shutdown()
 
@@ -166,7 +165,7 @@ def test_workers_run_below_the_servers_priority(one_worker):
 
 
 def test_workers_are_recycled_after_max_jobs():
-    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=2, warm=False))
+    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=2))
     try:
         pids = [
             engine.gather([engine.submit(SleepJob(f"r{i}"))])[0]["pid"]
@@ -180,7 +179,7 @@ def test_workers_are_recycled_after_max_jobs():
 def test_jobs_queued_behind_a_retiring_worker_all_succeed():
     # Each worker leaves after one job: every job must still reach a live one
     # (a job once went to a worker between its last result and its goodbye).
-    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=1, warm=False))
+    engine = Engine(LocalBackend(workers=1, threads=1, max_jobs=1))
     try:
         tickets = [engine.submit(SleepJob(f"q{i}", steps=1), "a") for i in range(6)]
         results = engine.gather(tickets)
@@ -218,7 +217,7 @@ def test_submitting_counts_as_a_heartbeat():
     # An owner that beat once (the session watcher beats every owner with live
     # jobs, the CLI's "cli" too when the app runs in the same process) and comes
     # back just before its old beat expires must not be reaped mid-run.
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), owner_ttl=3.0)
+    engine = Engine(LocalBackend(workers=1, threads=1), owner_ttl=3.0)
     try:
         assert wait_for(lambda: engine.backend.ready_workers() == 1)
         engine.heartbeat("cli")
@@ -271,7 +270,7 @@ def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
 
 
 def test_results_someone_still_holds_are_kept_past_the_limit():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False), keep_results=1)
+    engine = Engine(LocalBackend(workers=1, threads=1), keep_results=1)
     try:
         held = engine.submit(SleepJob("held"), "away-on-another-page")
         engine.gather([held])
@@ -290,7 +289,7 @@ def test_results_someone_still_holds_are_kept_past_the_limit():
 
 
 def test_surge_slots_serve_newcomers_all_at_once_and_a_lone_owner_one():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=3))
+    engine = Engine(LocalBackend(workers=1, threads=1, surge=3))
     try:
         a1, a2, a3 = (
             engine.submit(SleepJob(f"a{i}", steps=steps), "long-runner")
@@ -320,7 +319,7 @@ def test_surge_slots_serve_newcomers_all_at_once_and_a_lone_owner_one():
 
 
 def test_a_lone_owner_waits_for_its_own_short_jobs_without_a_surge_worker():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    engine = Engine(LocalBackend(workers=1, threads=1, surge=1))
     try:
         assert wait_for(lambda: engine.backend.ready_workers() == 1)
         # 3 s by the pace of its epochs: under SURGE_WAIT_S.
@@ -336,7 +335,7 @@ def test_a_lone_owner_waits_for_its_own_short_jobs_without_a_surge_worker():
 
 
 def test_surge_workers_start_one_at_a_time_once_the_others_are_ready():
-    backend = LocalBackend(workers=1, threads=1, warm=False, surge=2)
+    backend = LocalBackend(workers=1, threads=1, surge=2)
     backend.want_surge(now=False, soon=True)  # as the engine says for a class
     try:
         seen = [(len(backend.pids()), backend.ready_workers())]
@@ -354,7 +353,7 @@ def test_surge_workers_start_one_at_a_time_once_the_others_are_ready():
 def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
     """Its start imports TensorFlow, which would slow the jobs filling the cores."""
     regular = cores()
-    engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
+    engine = Engine(LocalBackend(workers=regular, threads=1, surge=1))
     try:
         # Handed out at once, before the regular workers are ready; two owners
         # make a class, for whom spare workers start ahead on spare cores.
@@ -377,7 +376,7 @@ def test_a_surge_worker_waits_for_a_spare_core_unless_a_newcomer_needs_it():
 
 
 def test_spare_workers_start_ahead_for_a_class_never_for_a_lone_user():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    engine = Engine(LocalBackend(workers=1, threads=1, surge=1))
     try:
         engine.gather([engine.submit(SleepJob("alone"), "student-at-home")])
         time.sleep(1.0)
@@ -389,7 +388,7 @@ def test_spare_workers_start_ahead_for_a_class_never_for_a_lone_user():
 
 
 def test_the_wait_for_a_running_job_is_projected_from_the_pace_of_its_epochs():
-    from forecasting.engine import _Entry
+    from forecasting.runtime.engine import _Entry
 
     entry = _Entry("j1", "k", SleepJob("a", estimate=99.0), "o", started=9.0)
     entry.progress = [{"epoch": 3, "epochs": 10}]
@@ -403,7 +402,7 @@ def test_the_wait_for_a_running_job_is_projected_from_the_pace_of_its_epochs():
 def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
     """A class's short jobs take turns: more processes than cores cost CPU time."""
     regular = cores()
-    engine = Engine(LocalBackend(workers=regular, threads=1, warm=False, surge=1))
+    engine = Engine(LocalBackend(workers=regular, threads=1, surge=1))
     try:
         backend = engine.backend
         engine.gather([engine.submit(SleepJob(f"hi-{o}"), o) for o in ("x", "y")])
@@ -424,7 +423,7 @@ def test_a_newcomer_waits_for_short_jobs_instead_of_taking_a_surge_slot():
 
 
 def test_in_a_class_the_surge_slot_serves_only_an_owner_with_nothing_running():
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=1))
+    engine = Engine(LocalBackend(workers=1, threads=1, surge=1))
     try:
         engine.gather([engine.submit(SleepJob(f"hi-{o}"), o) for o in ("x", "y")])
         a1 = engine.submit(SleepJob("a1", steps=LONG_STEPS), "long-runner")
@@ -448,7 +447,7 @@ def test_in_a_class_the_surge_slot_serves_only_an_owner_with_nothing_running():
 
 def test_a_lone_users_spare_starts_by_estimate_and_takes_a_job_by_pace():
     """It imports TensorFlow while the first epochs tell; one at most, while idle."""
-    engine = Engine(LocalBackend(workers=1, threads=1, warm=False, surge=2))
+    engine = Engine(LocalBackend(workers=1, threads=1, surge=2))
     try:
         backend = engine.backend
         assert wait_for(lambda: backend.ready_workers() == 1)

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.compare import assemble, plan_comparison
-from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
-from forecasting.evaluate import (
+from forecasting.analysis.compare import assemble, plan_comparison
+from forecasting.analysis.evaluate import (
     assemble_backtest,
     backtest_frame,
     baseline_free_runs,
@@ -30,8 +29,9 @@ from forecasting.evaluate import (
     seed_band,
     walk_forward_folds,
 )
-from forecasting.jobs import FitResult
-from forecasting.windows import Split
+from forecasting.nn.jobs import FitResult
+from forecasting.prep.windows import Split
+from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
 
 # ------------------------------------------------------------- conformal
 
@@ -292,8 +292,8 @@ def test_lab_settings_are_checked_by_value(settings, match):
 def test_a_fit_forecasts_its_calibration_tail(price_frame, tiny_config, target):
     from dataclasses import replace
 
-    from forecasting.jobs import ApplyJob, FitJob
-    from forecasting.windows import prepare_windows, split_series
+    from forecasting.nn.jobs import ApplyJob, FitJob
+    from forecasting.prep.windows import prepare_windows, split_series
 
     config = replace(tiny_config, target=target)
     split = split_series(price_frame, config.columns, config.split)

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from forecasting import fastpath
-from forecasting.config import ModelConfig, TrainConfig
-from forecasting.predict import free_run, predict_one_step
-from forecasting.training import train_model
-from forecasting.windows import make_windows
+from forecasting.nn import fastpath
+from forecasting.nn.predict import free_run, predict_one_step
+from forecasting.nn.training import train_model
+from forecasting.prep.windows import make_windows
+from forecasting.settings.config import ModelConfig, TrainConfig
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.compare import free_runs, run_comparison
-from forecasting.config import (
-    MODEL_KINDS,
-    ExperimentConfig,
-    ModelConfig,
-    SplitConfig,
-    TrainConfig,
-)
+from forecasting.analysis.compare import free_runs, run_comparison
 from forecasting.data import as_track, is_track, read_tracking_csv, series_frame
 from forecasting.forecasters import (
     BASELINE_KINDS,
@@ -29,7 +22,14 @@ from forecasting.forecasters import (
     label,
     make_forecaster,
 )
-from forecasting.windows import split_series
+from forecasting.prep.windows import split_series
+from forecasting.settings.config import (
+    MODEL_KINDS,
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 CONFIG = ExperimentConfig(
     columns=("X", "Y"),
@@ -137,7 +137,7 @@ def test_a_bad_free_run_length_and_other_features_are_refused():
 
 def test_the_interface_imports_no_tensorflow():
     code = (
-        "import sys, forecasting.forecasters, forecasting.compare; "
+        "import sys, forecasting.forecasters, forecasting.analysis.compare; "
         "bad = {'streamlit', 'tensorflow', 'keras'} & set(sys.modules); "
         "print(sorted(bad))"
     )

@@ -9,10 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.compare import Comparison, ModelRun, metrics_table, naive_baselines
-from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
-from forecasting.history import RunEntry
-from forecasting.windows import prepare_windows, split_series
+from forecasting.analysis.compare import (
+    Comparison,
+    ModelRun,
+    metrics_table,
+    naive_baselines,
+)
+from forecasting.analysis.history import RunEntry
+from forecasting.prep.windows import prepare_windows, split_series
+from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
 from ui.history import (
     MAX_RUNS,
     History,

@@ -1,4 +1,4 @@
-"""Tests for forecasting.lab, the random-walk sample and forecasting.history.
+"""Tests for analysis.lab, the random-walk sample and analysis.history.
 
 Nothing here trains: comparisons are built by hand from known forecasts.
 """
@@ -10,18 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import lab, metrics
-from forecasting.compare import (
+from forecasting import metrics
+from forecasting.analysis import lab
+from forecasting.analysis.compare import (
     Comparison,
     ModelRun,
     Transfer,
     metrics_table,
     naive_baselines,
 )
-from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
-from forecasting.data import DATA_DIR, load_sample, series_frame
-from forecasting.data.synthetic import random_walk_csv, random_walk_frame
-from forecasting.history import (
+from forecasting.analysis.history import (
     RunEntry,
     config_settings,
     history_csv,
@@ -29,8 +27,11 @@ from forecasting.history import (
     settings_difference,
     settings_summary,
 )
-from forecasting.presets import PRESETS
-from forecasting.windows import prepare_windows, split_series
+from forecasting.data import DATA_DIR, load_sample, series_frame
+from forecasting.data.synthetic import random_walk_csv, random_walk_frame
+from forecasting.prep.windows import prepare_windows, split_series
+from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
+from forecasting.settings.presets import PRESETS
 
 # A small series and its persistence forecast (the value before each row; -1 is
 # the last training value): forecast[t] = actual[t - 1].
@@ -483,7 +484,7 @@ def test_config_settings_and_their_difference():
 
 
 def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
-    from forecasting.__main__ import _print_report, to_json
+    from forecasting.cli.main import _print_report, to_json
 
     result = to_json(hand_comparison(seeds=3))
     assert result["models"]["lstm"]["best_lag"] == 1
@@ -506,7 +507,7 @@ def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
 
 
 def test_the_cli_offers_the_random_walk_sample_and_preset():
-    from forecasting.__main__ import build_parser
+    from forecasting.cli.main import build_parser
 
     args = build_parser().parse_args(["compare", "--sample", "random_walk"])
     assert args.sample == "random_walk"

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from forecasting.lab_charts import band_figure, fold_error_figure, horizon_error_figure
+from forecasting.charts.lab import band_figure, fold_error_figure, horizon_error_figure
 
 BACKTEST = {
     "k": 2,

@@ -11,13 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import charts, lab
-from forecasting.compare import Comparison, ModelRun, metrics_table, naive_baselines
-from forecasting.config import ExperimentConfig, SplitConfig, TrainConfig
+from forecasting import charts
+from forecasting.analysis import lab
+from forecasting.analysis.compare import (
+    Comparison,
+    ModelRun,
+    metrics_table,
+    naive_baselines,
+)
 from forecasting.data import as_track
-from forecasting.windows import prepare_windows, split_series
+from forecasting.prep.windows import prepare_windows, split_series
+from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
 from ui import lessons
-from ui.results import metrics_display, style_metrics
+from ui.tables import metrics_display, style_metrics
 
 
 def hand_comparison(seeds: int = 1, models: tuple[str, ...] = ("lstm", "gru")):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from forecasting import data as core
-from forecasting.config import (
+from forecasting.settings.config import (
     MODEL_KINDS,
     TRACKS_DEFAULT,
     ExperimentConfig,
@@ -18,7 +18,7 @@ from forecasting.config import (
     SplitConfig,
     TrainConfig,
 )
-from forecasting.presets import PRESETS
+from forecasting.settings.presets import PRESETS
 from ui import links, widgets
 from ui.link_params import page_address, query_string
 

@@ -1,7 +1,7 @@
 import pytest
 
-from forecasting.config import MODEL_KINDS
-from forecasting.models import build_model, parameter_count
+from forecasting.nn.models import build_model, parameter_count
+from forecasting.settings.config import MODEL_KINDS
 
 
 def expected_params(kind: str, units: int, n_in: int, n_out: int) -> int:

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from forecasting.config import ModelConfig, TrainConfig
-from forecasting.predict import free_run, free_run_reference, predict_one_step
-from forecasting.training import train_model
-from forecasting.windows import make_windows
+from forecasting.nn.predict import free_run, free_run_reference, predict_one_step
+from forecasting.nn.training import train_model
+from forecasting.prep.windows import make_windows
+from forecasting.settings.config import ModelConfig, TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_free_run_does_not_keep_the_model_alive(jit):
     import gc
     import weakref
 
-    from forecasting.models import build_model
+    from forecasting.nn.models import build_model
 
     model = build_model("gru", 5, 2, units=4)
     start = np.zeros((5, 2), dtype=np.float32)
@@ -75,7 +75,7 @@ def test_models_of_one_architecture_share_the_compiled_loop(track_model):
     """A second model reuses the traced loop and still gets its own forecast."""
     import keras
 
-    from forecasting.fastpath import _ROLLOUTS
+    from forecasting.nn.fastpath import _ROLLOUTS
 
     model, x = track_model
     free_run(model, x[0], 20)

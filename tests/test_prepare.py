@@ -14,10 +14,15 @@ import numpy as np
 import pandas as pd
 from jobs_for_tests import SleepJob
 
-from forecasting.compare import plan_comparison
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
-from forecasting.engine import Engine
-from forecasting.workers import LocalBackend, cores, pick_worker, remember
+from forecasting.analysis.compare import plan_comparison
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.workers import LocalBackend, cores, pick_worker, remember
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 CONFIG = ExperimentConfig(
     columns=("y",),
@@ -140,7 +145,7 @@ def test_a_setting_is_compiled_ahead_on_one_worker_more_than_an_owner_holds():
 
 def test_no_compile_ahead_starts_in_the_gap_between_a_students_runs():
     """A run pressed at once after the last one finds every worker free."""
-    from forecasting.workers import PREPARE_AFTER_S
+    from forecasting.runtime.workers import PREPARE_AFTER_S
 
     engine = Engine(LocalBackend(workers=2, threads=1))
     try:

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from forecasting.data import PRICE_SAMPLES, TRACKING_SAMPLES, load_sample
-from forecasting.presets import PRESETS, get_preset
+from forecasting.settings.presets import PRESETS, get_preset
 
 
 def test_the_five_tutorial_presets_and_the_control():

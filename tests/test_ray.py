@@ -11,13 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.compare import run_comparison
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.analysis.compare import run_comparison
+from forecasting.analysis.sweep import run_sweep
 from forecasting.data import DataError, load_sample, series_frame
-from forecasting.engine import Engine, get_engine
-from forecasting.jobs import FitJob
-from forecasting.sweep import run_sweep
-from forecasting.windows import split_series
+from forecasting.nn.jobs import FitJob
+from forecasting.prep.windows import split_series
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.service import get_engine
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 ray = pytest.importorskip("ray", reason="the ray engine needs `pip install ray`")
 
@@ -32,7 +38,7 @@ CONFIG = ExperimentConfig(
 
 @pytest.fixture(scope="module")
 def ray_engine():
-    from forecasting.workers import RayBackend
+    from forecasting.runtime.workers import RayBackend
 
     engine = Engine(RayBackend(workers=2))  # starts a local Ray (no RAY_ADDRESS)
     assert ray.is_initialized()
@@ -91,6 +97,6 @@ def test_a_job_error_on_ray_keeps_its_sentence(ray_engine):
     )
     job = FitJob("gru", 1, config, split)
     with pytest.raises(DataError, match="Early stopping needs a validation tail"):
-        from forecasting.compare import run_jobs
+        from forecasting.runtime.service import run_jobs
 
         run_jobs([job], engine=ray_engine)

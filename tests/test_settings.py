@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from forecasting.__main__ import build_parser, flag_settings, main
-from forecasting.config import (
+from forecasting.cli.main import build_parser, flag_settings, main
+from forecasting.settings.config import (
     MODEL_KINDS,
     TRACKS_DEFAULT,
     ExperimentConfig,
@@ -17,13 +17,13 @@ from forecasting.config import (
     SplitConfig,
     TrainConfig,
 )
-from forecasting.presets import PRESETS
-from forecasting.settings import (
+from forecasting.settings.names import (
     DEFAULT_SETTINGS,
     SETTING_NAMES,
     config_from_settings,
     settings_from_config,
 )
+from forecasting.settings.presets import PRESETS
 from ui import widgets
 
 CONFIGS = {

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.analysis.sweep import COLUMNS, run_sweep, summarize
 from forecasting.data import load_sample
-from forecasting.engine import get_engine
-from forecasting.sweep import COLUMNS, run_sweep, summarize
+from forecasting.runtime.service import get_engine
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 CONFIG = ExperimentConfig(
     columns=("X", "Y"),

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from forecasting.config import MODEL_KINDS, ModelConfig, TrainConfig
 from forecasting.data import DataError
-from forecasting.predict import predict_one_step
-from forecasting.training import train_model, validation_split
+from forecasting.nn.predict import predict_one_step
+from forecasting.nn.training import train_model, validation_split
+from forecasting.settings.config import MODEL_KINDS, ModelConfig, TrainConfig
 
 
 @pytest.fixture
@@ -12,7 +12,7 @@ def series_windows():
     rng = np.random.default_rng(5)
     t = np.arange(220)
     values = (0.5 + 0.4 * np.sin(t / 6) + rng.normal(0, 0.02, 220)).astype(np.float32)
-    from forecasting.windows import make_windows
+    from forecasting.prep.windows import make_windows
 
     return make_windows(values, 12)
 
@@ -112,7 +112,7 @@ def test_fast_path_matches_plain_keras_fit(series_windows):
     """XLA and one graph call per epoch train the same model as a plain fit."""
     import keras
 
-    from forecasting.models import build_model
+    from forecasting.nn.models import build_model
 
     x, y = series_windows
     config = TrainConfig(epochs=3, batch_size=32, seed=11)
@@ -144,7 +144,7 @@ def test_training_leaves_no_traced_graph_behind(series_windows):
 
 def test_a_reused_trainer_gives_the_numbers_of_a_fresh_one(series_windows):
     """Fits share one compiled trainer per setting, without sharing any state."""
-    from forecasting import fastpath
+    from forecasting.nn import fastpath
 
     x, y = series_windows
     model_config = ModelConfig(units=6, layers=2, dropout=0.2)

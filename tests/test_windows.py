@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.config import SplitConfig
 from forecasting.data import DataError
-from forecasting.windows import make_windows, prepare_windows, split_series
+from forecasting.prep.windows import make_windows, prepare_windows, split_series
+from forecasting.settings.config import SplitConfig
 
 
 def test_make_windows_exact_values_one_feature():

@@ -6,9 +6,9 @@ Drawn under a finished comparison on the price and tracking pages
 * **Prediction intervals**: the split-conformal band around a model's one-step
   forecast at a chosen coverage, with the coverage reached on the test period
   beside the nominal one, and the seeds' spread when several seeds were trained
-  (:func:`forecasting.evaluate.model_intervals`, ``evaluate.seed_band``).
+  (:func:`forecasting.analysis.evaluate.model_intervals`, ``evaluate.seed_band``).
 * **Error by horizon**: the free run's error at each step ahead for every model
-  and baseline (:func:`forecasting.evaluate.comparison_horizon_errors`); the free
+  and baseline (:func:`~.evaluate.comparison_horizon_errors`); the free
   run is trained with the comparison (the price form's :func:`free_run_input`,
   the tracking form's free-run horizon).
 * **Walk-forward backtest**: the test period in K folds, with or without
@@ -16,7 +16,7 @@ Drawn under a finished comparison on the price and tracking pages
   progress board and Cancel as the main training (:func:`ui.runner.start_jobs`,
   :func:`ui.runner.follow_jobs`); without refit it is instant.
 
-Every number comes from :mod:`forecasting.evaluate`; results of a backtest are
+Every number comes from :mod:`forecasting.analysis.evaluate`; results of a backtest are
 kept in the run's ``extras`` so changing a tab or an option never recomputes them.
 """
 
@@ -28,12 +28,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from forecasting import evaluate, lab_charts
-from forecasting.budget import MAX_ROLLOUT_STEPS, describe_seconds
-from forecasting.compare import Comparison, Plan
-from forecasting.config import MODEL_LABELS
-from forecasting.engine import JobFailed
-from forecasting.evaluate import Interval, display_name
+from forecasting.analysis import evaluate
+from forecasting.analysis.compare import Comparison, Plan
+from forecasting.analysis.evaluate import Interval, display_name
+from forecasting.charts import lab as lab_charts
+from forecasting.prep.budget import MAX_ROLLOUT_STEPS, describe_seconds
+from forecasting.runtime.protocol import JobFailed
+from forecasting.settings.config import MODEL_LABELS
 from ui import runner, state
 from ui.state import RunRecord
 
@@ -106,7 +107,7 @@ def coverage_text(interval: Interval, kind: str, columns: tuple[str, ...]) -> st
     """One sentence: the interval's width and the coverage reached beside the nominal.
 
     Args:
-        interval: From :func:`forecasting.evaluate.model_intervals`.
+        interval: From :func:`forecasting.analysis.evaluate.model_intervals`.
         kind: The model's kind id.
         columns: The forecast columns (for the width's units).
 

@@ -3,7 +3,7 @@
 Each finished run a page shows is added once (by its training key, so settings
 trained again, or shown again from the cache, do not add a row) to the page's
 :class:`History` in the session. A run is kept as a :class:`HistoryRun`: its
-settings and metrics (:class:`forecasting.history.RunEntry`) and a
+settings and metrics (:class:`forecasting.analysis.history.RunEntry`) and a
 :class:`Snapshot` of what its forecast chart needs. The trained models, windows
 and scalers are not kept, so a run in the history costs tens of kilobytes,
 not megabytes.
@@ -14,9 +14,9 @@ minutes with runs of a minute or two rarely gets further, a table of twenty
 rows still reads at a glance, and thirty students with both pages full keep a
 few tens of megabytes on the shared server.
 
-The table and the CSV come from :func:`forecasting.history.history_frame` and
-:func:`forecasting.history.history_csv`; the differences of two runs from
-:func:`forecasting.history.settings_difference`; the charts are the figures of
+The table and the CSV come from :func:`forecasting.analysis.history.history_frame` and
+:func:`forecasting.analysis.history.history_csv`; the differences of two runs from
+:func:`forecasting.analysis.history.settings_difference`; the charts are the figures of
 the results (:func:`forecasting.charts.forecast_figure`,
 :func:`forecasting.charts.trajectory_figure`).
 """
@@ -34,19 +34,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from forecasting import charts
-from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.forecasters import BASELINE_LABELS
-from forecasting.history import (
+from forecasting.analysis.history import (
     RunEntry,
     config_settings,
     history_csv,
     history_frame,
     settings_difference,
 )
-from ui import state
+from forecasting.forecasters import BASELINE_LABELS
+from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
+from ui import state, tables
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison
+    from forecasting.analysis.compare import Comparison
     from ui.state import RunRecord
 
 MAX_RUNS = 20
@@ -431,15 +431,13 @@ def compare_two(page: str, history: History) -> None:
 
 
 def _side_by_side(page: str, runs: Sequence[HistoryRun]) -> None:
-    from ui import results  # ui.results draws this section: imported when drawn
-
     for column, run, side in zip(st.columns(2), runs, "ab", strict=False):
         with column:
             entry = run.entry
             st.markdown(f"**{entry.id}** · {entry.time:%H:%M:%S} · {run.data_label}")
-            frame = results.metrics_display(entry.metrics)
+            frame = tables.metrics_display(entry.metrics)
             st.dataframe(
-                results.style_metrics(frame),
+                tables.style_metrics(frame),
                 width="stretch",
                 key=f"{page}_history_metrics_{side}",
             )

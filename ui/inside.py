@@ -1,9 +1,9 @@
 """The Learn page's "Inside the cell": pick a trained model and a window, see its gates.
 
 The work (loading the model, running Keras, recomputing the gates) is a
-:class:`forecasting.cell.CellJob` on a worker; this module only draws controls,
+:class:`forecasting.nn.cell.CellJob` on a worker; this module only draws controls,
 submits it through :func:`ui.runner.inside_cell` and shows
-:func:`forecasting.cell.cell_figure`.
+:func:`forecasting.nn.cell.cell_figure`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from forecasting.cell import cell_figure, window_at, window_count
-from forecasting.config import MODEL_LABELS
 from forecasting.data import DataError
-from forecasting.engine import JobFailed
+from forecasting.nn.cell import cell_figure, window_at, window_count
+from forecasting.runtime.protocol import JobFailed
+from forecasting.settings.config import MODEL_LABELS
 from ui import runner, state
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison
-    from forecasting.windows import Windows
+    from forecasting.analysis.compare import Comparison
+    from forecasting.prep.windows import Windows
 
 PAGE_TITLES: dict[str, str] = {
     "price": "Price forecasting",

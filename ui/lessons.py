@@ -1,6 +1,6 @@
 """Two lessons drawn beside the results: "only copying yesterday?" and seed noise.
 
-Every number comes from :mod:`forecasting.lab`; this module only lays it out:
+Every number comes from :mod:`forecasting.analysis.lab`; this module only lays it out:
 
 * :func:`metrics_with_skill` adds the *Skill* (against persistence) and *Best lag*
   columns to the metrics table of both pages;
@@ -26,8 +26,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from forecasting import charts, lab
-from forecasting.compare import BASELINE_LABELS, Comparison, Transfer
+from forecasting import charts
+from forecasting.analysis import lab
+from forecasting.analysis.compare import BASELINE_LABELS, Comparison, Transfer
 from ui import state
 
 CHECKED_BASELINES: tuple[str, ...] = ("linear_ar",)
@@ -84,7 +85,7 @@ def metrics_with_skill(comparison: Comparison) -> pd.DataFrame:
 
     Returns:
         :attr:`Comparison.metrics` with the two columns of
-        :func:`forecasting.lab.with_skill_columns` (before ``fit_seconds``).
+        :func:`forecasting.analysis.lab.with_skill_columns` (before ``fit_seconds``).
     """
     return lab.with_skill_columns(comparison.metrics, lab.skill_and_lag(comparison))
 
@@ -93,7 +94,7 @@ def transfer_metrics_with_skill(transfer: Transfer) -> pd.DataFrame:
     """A transfer's metrics table with ``skill`` and ``best_lag`` columns.
 
     The skill is against persistence on the other individual
-    (:func:`forecasting.lab.transfer_skill_and_lag`).
+    (:func:`forecasting.analysis.lab.transfer_skill_and_lag`).
     """
     values = lab.transfer_skill_and_lag(transfer)
     return lab.with_skill_columns(transfer.metrics, values)
@@ -115,7 +116,7 @@ def checked_labels(comparison: Comparison) -> dict[str, str]:
 def copy_sentences(
     values: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]
 ) -> list[str]:
-    """One :func:`forecasting.lab.lag_verdict` sentence per forecast that copies.
+    """One :func:`~.analysis.lab.lag_verdict` sentence per forecast that copies.
 
     Args:
         values: Kind -> ``{"skill", "best_lag"}`` (:func:`lab.skill_and_lag`).
@@ -195,7 +196,7 @@ def paired_frame(
     """The paired comparisons as a small table, one row per pair.
 
     Args:
-        pairs: The result of :func:`forecasting.lab.comparison_paired`.
+        pairs: The result of :func:`forecasting.analysis.lab.comparison_paired`.
         labels: Kind -> display name.
 
     Returns:

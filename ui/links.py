@@ -3,7 +3,7 @@
 A teacher sets up an experiment and copies the page's address; each student who
 opens it gets the same data source, columns, split, models and training
 settings. The address holds a *setup*: flat names -> values, where the training
-settings use the names of :mod:`forecasting.settings` (``epochs``, ``units``,
+settings use the names of :mod:`forecasting.settings.names` (``epochs``, ``units``,
 ``models``, ``scale_low``, ...) and the data and split use these:
 
 - prices: ``source`` (``sample``, ``upload`` or ``ticker``), ``sample``,
@@ -41,10 +41,10 @@ from typing import Any
 import streamlit as st
 
 from forecasting import data as core
-from forecasting.budget import MAX_ROLLOUT_STEPS
-from forecasting.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
-from forecasting.presets import get_preset
-from forecasting.settings import DEFAULT_SETTINGS, config_from_settings
+from forecasting.prep.budget import MAX_ROLLOUT_STEPS
+from forecasting.settings.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
+from forecasting.settings.names import DEFAULT_SETTINGS, config_from_settings
+from forecasting.settings.presets import get_preset
 from ui import loaders, sources, state, widgets
 from ui.link_params import (
     Parser,

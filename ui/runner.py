@@ -1,8 +1,8 @@
 """Training as jobs on the engine, with a live board, a place in line and Cancel.
 
 Pressing *Train* cuts the comparison into jobs (one fit per model kind and seed,
-:func:`forecasting.compare.plan_comparison`), checks them against the teacher's
-budget and submits them to the process-wide engine (:mod:`forecasting.engine`),
+:func:`forecasting.analysis.compare.plan_comparison`), checks them against the teacher's
+budget and submits them to the process-wide engine (:mod:`forecasting.runtime.engine`),
 which runs them on worker processes (or Ray) with a queue that takes jobs in turn
 from each browser session. The server process never imports TensorFlow.
 
@@ -10,7 +10,7 @@ The jobs are kept in the session (:class:`Pending`), not in the script run: the
 page follows them (:func:`follow`), redrawing progress every few tenths of a
 second, and any click simply reruns the page, which picks them up again. When
 every job is done the results are assembled into a
-:class:`~forecasting.compare.Comparison` and stored like before. Identical jobs
+:class:`~forecasting.analysis.compare.Comparison` and stored like before. Identical jobs
 from several students train once (the engine joins them and keeps results).
 
 A small thread (:func:`_watch_sessions`) tells the engine which sessions are
@@ -30,15 +30,7 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import metrics
-from forecasting.budget import (
-    APP_BUDGET_SECONDS,
-    budget_seconds,
-    check_budget,
-    check_rollout,
-    describe_seconds,
-)
-from forecasting.cell import CellJob, CellTrace
-from forecasting.compare import (
+from forecasting.analysis.compare import (
     Comparison,
     Plan,
     Transfer,
@@ -46,21 +38,28 @@ from forecasting.compare import (
     assemble,
     plan_comparison,
 )
-from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.engine import (
+from forecasting.nn.cell import CellJob, CellTrace
+from forecasting.nn.jobs import FitResult, SummaryJob
+from forecasting.prep.budget import (
+    APP_BUDGET_SECONDS,
+    budget_seconds,
+    check_budget,
+    check_rollout,
+    describe_seconds,
+)
+from forecasting.runtime.engine import (
     CANCELLED,
     DONE,
     FAILED,
     QUEUED,
     RUNNING,
     Engine,
-    EngineSettings,
-    JobFailed,
     Status,
     Ticket,
-    get_engine,
 )
-from forecasting.jobs import FitResult, SummaryJob, user_error
+from forecasting.runtime.protocol import JobFailed
+from forecasting.runtime.service import get_engine, user_error
+from forecasting.settings.config import MODEL_LABELS, EngineSettings, ExperimentConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -196,7 +195,7 @@ def start_jobs(name: str, plan: Plan, meta: dict[str, Any]) -> bool:
     Args:
         name: Where the jobs are kept in the session: a page (its training) or
             e.g. ``"price_backtest"``; also the prefix of the Cancel button's key.
-        plan: The jobs (:class:`~forecasting.jobs.FitJob`), with the settings and
+        plan: The jobs (:class:`~forecasting.nn.jobs.FitJob`), with the settings and
             windows the progress board reads.
         meta: Kept with the jobs and handed back when they are done.
 
@@ -550,7 +549,7 @@ def inside_cell(
 
     Returns:
         The layer's hidden states and gates at every step
-        (:class:`forecasting.cell.CellTrace`).
+        (:class:`forecasting.nn.cell.CellTrace`).
     """
     job = CellJob(kind, model_file, np.asarray(window), layer)
     return run_small(job, "Running the window through the cell on a worker…")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison, Transfer
+    from forecasting.analysis.compare import Comparison, Transfer
 
 _KEEP = "_keep_"
 _RUNS = "_runs"

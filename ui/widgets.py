@@ -3,10 +3,10 @@
 The controls live inside the page's ``st.form``, so moving a slider changes
 nothing until the student presses the form's *Train* button. Each widget has a
 key ``"<prefix>_<name>"`` where ``name`` is a setting of
-:mod:`forecasting.settings` (:data:`FORM_SETTINGS`), or ``"scale"`` for the
+:mod:`forecasting.settings.names` (:data:`FORM_SETTINGS`), or ``"scale"`` for the
 scaler's range; the defaults are the config's (the original tutorial's). Above
 the form, :func:`preset_picker` fills every setting from one of the tutorial
-experiments in :mod:`forecasting.presets`, and a *Quick demo* button shrinks the
+experiments in :mod:`~.settings.presets`, and a *Quick demo* button shrinks the
 current settings to :data:`QUICK` units and epochs.
 
 The form <-> config translation is pure (:func:`form_values`,
@@ -21,8 +21,8 @@ from typing import Any
 
 import streamlit as st
 
-from forecasting import budget
-from forecasting.config import (
+from forecasting.prep import budget
+from forecasting.settings.config import (
     MODEL_KINDS,
     MODEL_LABELS,
     OPTIMIZER_LABELS,
@@ -30,12 +30,12 @@ from forecasting.config import (
     ExperimentConfig,
     SplitConfig,
 )
-from forecasting.presets import PRESETS, Preset
-from forecasting.settings import (
+from forecasting.settings.names import (
     DEFAULT_SETTINGS,
     config_from_settings,
     settings_from_config,
 )
+from forecasting.settings.presets import PRESETS, Preset
 from ui import state
 
 FORM_SETTINGS: tuple[str, ...] = (
@@ -140,7 +140,7 @@ def form_settings(values: Mapping[str, Any]) -> dict[str, Any]:
             (names without the page's prefix).
 
     Returns:
-        Settings for :func:`forecasting.settings.config_from_settings`, each of
+        Settings for :func:`forecasting.settings.names.config_from_settings`, each of
         the type of its default (``int``, ``float``, ``bool``, ``str``, list).
     """
     settings = {

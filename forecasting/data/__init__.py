@@ -52,7 +52,7 @@ from forecasting.data.tracks import (
 )
 from forecasting.data.values import DATE_COLUMNS, numeric_column_names
 from forecasting.data.yahoo import load_ticker
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 __all__ = [
     "DATA_DIR",

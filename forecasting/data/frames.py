@@ -13,7 +13,7 @@ import pandas as pd
 from forecasting.data.prices import PriceData
 from forecasting.data.text import match_column, plural
 from forecasting.data.tracks import TrackingData
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 TRACK_ATTR = "track"
 """Key in ``frame.attrs``: ``True`` when the rows are positions of one individual."""
@@ -24,7 +24,7 @@ def as_track(frame: pd.DataFrame) -> pd.DataFrame:
 
     :func:`series_frame` marks the frames it builds from tracking data; the mark
     travels with the frame (``frame.attrs``, kept by pandas through selections and
-    copies) into :class:`~forecasting.windows.Split`, where it adds the mean
+    copies) into :class:`~forecasting.prep.windows.Split`, where it adds the mean
     distance and the constant-velocity baseline.
 
     Returns:

@@ -31,7 +31,7 @@ from forecasting.data.values import (
     out_of_range,
     out_of_range_note,
 )
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from forecasting.data.prices import PriceData, read_price_csv
 from forecasting.data.tracks import TrackingData, read_tracking_csv
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 SAMPLES: dict[str, str] = {
     "mastercard": (

@@ -4,7 +4,7 @@
 separator and clean column names, and reads the table from it with pandas. It
 copes with a UTF-8 byte order mark, UTF-16, CRLF line endings and Latin-1 /
 Windows-1252 text; binary files and files without a header row are refused with
-a :class:`~forecasting.errors.DataError`. The helpers at the end match column
+a :class:`~forecasting.settings.errors.DataError`. The helpers at the end match column
 names and word the notes shared by the price and track readers.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 CsvSource = str | os.PathLike | bytes | typing.BinaryIO
 

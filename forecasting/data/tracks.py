@@ -23,7 +23,7 @@ from forecasting.data.values import (
     out_of_range,
     parse_dates,
 )
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 ID_COLUMNS: tuple[str, ...] = (
     "ID",

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.data.text import HEAD_BYTES, CsvSource, CsvTable, join_names
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 DATE_COLUMNS: tuple[str, ...] = (
     "Date",

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.data.prices import PriceData, finish_prices, read_price_csv
-from forecasting.errors import DataError
+from forecasting.settings.errors import DataError
 
 _TICKER = re.compile(r"\^?[A-Z0-9][A-Z0-9.=^-]{0,19}")
 

@@ -24,12 +24,15 @@ def test_a_protocol_student_sees_the_price_page_and_its_buttons(app_server) -> N
 
 
 def _workers(pid: int) -> list[int]:
-    """Worker processes (``python -m forecasting.workers``) started by ``pid``."""
+    """Worker processes (``-m forecasting.runtime.workers``) started by ``pid``."""
     children = Path(f"/proc/{pid}/task").glob("*/children")
     found = []
     for child in (int(c) for f in children for c in f.read_text().split()):
         with contextlib.suppress(OSError):
-            if b"forecasting.workers" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if (
+                b"forecasting.runtime.workers"
+                in Path(f"/proc/{child}/cmdline").read_bytes()
+            ):
                 found.append(child)
     return found
 

@@ -4,7 +4,7 @@ Each preset fills every setting of a comparison: data, split, window, scaling,
 architecture and training. The dashboard offers them in a select box ("Start from
 a tutorial experiment"); the command line takes ``--preset NAME``, and explicit
 flags override single values. A preset states only what its tutorial changed:
-everything else is the tutorial default of :mod:`forecasting.config` (the first
+everything else is the tutorial default of :mod:`forecasting.settings.config` (the first
 preset is those defaults with LSTM and GRU).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from forecasting.config import (
+from forecasting.settings.config import (
     TRACKS_DEFAULT,
     ExperimentConfig,
     ModelConfig,

@@ -14,8 +14,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.engine import Engine
 from forecasting.forecasters import (
     BASELINE_LABELS,
     Forecaster,
@@ -24,9 +22,12 @@ from forecasting.forecasters import (
     fit_baselines,
     precompute,
 )
-from forecasting.jobs import FitJob, FitResult, run_jobs
-from forecasting.training import ProgressCallback
-from forecasting.windows import Split, Windows, prepare_windows, split_series
+from forecasting.nn.jobs import FitJob, FitResult
+from forecasting.nn.training import ProgressCallback
+from forecasting.prep.windows import Split, Windows, prepare_windows, split_series
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.service import run_jobs
+from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
 
 __all__ = [
     "BASELINE_LABELS",
@@ -208,7 +209,7 @@ def naive_baselines(split: Split, window: int) -> dict[str, np.ndarray]:
     """One-step forecasts of the test rows by every baseline for this data.
 
     Persistence and a linear autoregression on the same window; for a track
-    (:attr:`~forecasting.windows.Split.track`) also constant velocity.
+    (:attr:`~forecasting.prep.windows.Split.track`) also constant velocity.
 
     Returns:
         Baseline kind -> levels ``(n_test, features)``.
@@ -224,7 +225,7 @@ class Plan:
         config: The settings.
         windows: Scaled windows, scaler and split (made here, cheaply, so the
             caller can check them before anything is queued).
-        jobs: One :class:`~forecasting.jobs.FitJob` per kind and seed, kinds in
+        jobs: One :class:`~forecasting.nn.jobs.FitJob` per kind and seed, kinds in
             the configured order, seeds ascending.
         rollout_steps: Free-run length (0 for none).
     """

@@ -1,6 +1,6 @@
 """Backends of the engine: worker processes on this machine, or Ray tasks.
 
-Both run the same thing, ``job.run(report)`` from :mod:`forecasting.jobs`, in a
+Both run the same thing, ``job.run(report)`` from :mod:`forecasting.nn.jobs`, in a
 process that imported TensorFlow once. Only the engine's thread calls a backend.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import logging
 import multiprocessing
 import os
@@ -24,8 +25,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from forecasting.engine import Event, Job
-from forecasting.jobs import Cancelled
+from forecasting.runtime.protocol import Cancelled, Event, Job
 
 LOG = logging.getLogger(__name__)
 
@@ -41,16 +41,21 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def warm_up(threads: int) -> None:
-    """Import TensorFlow once and give it ``threads`` threads for its kernels."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+def warm_up(initializer: str | None, threads: int) -> None:
+    """Call ``initializer(threads)`` once in a worker, before its first job.
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:  # already initialised in this process
-        pass
+    Args:
+        initializer: ``"package.module:function"`` (as
+            :class:`concurrent.futures.ProcessPoolExecutor`'s ``initializer``, but
+            by name, so the runtime imports nothing of the layers above it);
+            ``None`` does nothing. The default engine's imports TensorFlow
+            (:attr:`forecasting.settings.config.EngineSettings.initializer`).
+        threads: Threads the worker's kernels may use.
+    """
+    if not initializer:
+        return
+    module, _, name = initializer.partition(":")
+    getattr(importlib.import_module(module), name)(threads)
 
 
 def _failure(err: BaseException) -> tuple[str, str]:
@@ -138,13 +143,14 @@ WORKER_NICE = 10
 cores are full of training, a page that trains nothing still opens at once."""
 
 
-def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> None:
+def _worker_main(
+    conn: Connection, threads: int, max_jobs: int, initializer: str | None
+) -> None:
     """A worker process: import TensorFlow, then run jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
-    if warm:
-        warm_up(threads)
+    warm_up(initializer, threads)
     conn.send(("ready",))
     done = 0
     while True:
@@ -171,7 +177,7 @@ def _worker_main(conn: Connection, threads: int, max_jobs: int, warm: bool) -> N
 
 
 def _prepare(conn: Connection, job: Job) -> None:
-    """Compile ahead for a job (see :meth:`forecasting.jobs.FitJob.prepare`)."""
+    """Compile ahead for a job (see :meth:`forecasting.nn.jobs.FitJob.prepare`)."""
     try:
         job.prepare()
     except Exception:  # only lost time: the real job compiles it again
@@ -217,11 +223,11 @@ student who presses Train again at once finds every worker free."""
 
 COMPILED_KEYS = 6
 """Compile keys a worker remembers: as many settings as it keeps compiled
-(``forecasting.fastpath._TRAINERS_MAX``)."""
+(``forecasting.nn.fastpath._TRAINERS_MAX``)."""
 
 
 def compile_key(job: Job) -> str | None:
-    """A job's compile key (:meth:`forecasting.jobs.FitJob.compile_key`), if any."""
+    """A job's compile key (:meth:`forecasting.nn.jobs.FitJob.compile_key`), if any."""
     method = getattr(job, "compile_key", None)
     return method() if method is not None else None
 
@@ -251,7 +257,7 @@ def _alive(worker: _Worker) -> bool:
 
 
 class LocalBackend:
-    """Worker processes: ``python -m forecasting.workers``, talking over a socket.
+    """Worker processes: ``-m forecasting.runtime.workers``, talking over a socket.
 
     Each worker is a fresh interpreter (so each has a clean TensorFlow) started
     with ``subprocess``, not ``multiprocessing``: multiprocessing's spawn re-runs
@@ -264,14 +270,15 @@ class LocalBackend:
         workers: Number of processes; ``None`` for one per core.
         threads: TensorFlow threads per worker; ``None`` shares the cores out.
         max_jobs: Jobs after which a worker is replaced (bounds its memory).
-        warm: Import TensorFlow when a worker starts, before its first job
-            (``False`` only for jobs that do not train, as in the engine tests).
+        initializer: ``"module:function"`` each worker calls with its thread
+            count when it starts, before its first job (:func:`warm_up`);
+            ``None`` for jobs that do not train, as in the engine tests.
         surge: Extra workers that only take jobs of owners holding no regular
-            worker, or one of a lone owner's (see :mod:`forecasting.engine`).
+            worker, or one of a lone owner's (see :mod:`forecasting.runtime.engine`).
             They start one by one once the regular ones are ready, so these
             import TensorFlow first.
         prepare: Let idle workers compile the settings of recent jobs ahead
-            (:meth:`forecasting.jobs.FitJob.prepare`), so that the next such job
+            (:meth:`forecasting.nn.jobs.FitJob.prepare`), so that the next such job
             starts warm wherever it lands; a job goes to a worker that has its
             setting compiled when one is free.
     """
@@ -281,7 +288,7 @@ class LocalBackend:
         workers: int | None = None,
         threads: int | None = None,
         max_jobs: int = 40,
-        warm: bool = True,
+        initializer: str | None = None,
         surge: int = 0,
         prepare: bool = True,
     ):
@@ -290,7 +297,7 @@ class LocalBackend:
         self.capacity = regular + surge
         self.threads = threads or max(1, cores() // regular)
         self.max_jobs = max_jobs
-        self.warm = warm
+        self.initializer = initializer
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._wake_lock = threading.Lock()
         self._workers: list[_Worker] = []
@@ -316,8 +323,13 @@ class LocalBackend:
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
             "TF_XLA_FLAGS": self.xla_flags,
         }
-        command = [sys.executable, "-m", "forecasting.workers", str(theirs.fileno())]
-        command += [str(self.threads), str(self.max_jobs), str(int(self.warm))]
+        command = [
+            sys.executable,
+            "-m",
+            "forecasting.runtime.workers",
+            str(theirs.fileno()),
+        ]
+        command += [str(self.threads), str(self.max_jobs), self.initializer or ""]
         process = subprocess.Popen(
             command, env=env, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL
         )
@@ -529,10 +541,12 @@ class LocalBackend:
 _WARM: dict[str, bool] = {}
 
 
-def _ray_task(job_id: str, job: Job, sink: Any, threads: int) -> Any:
+def _ray_task(
+    job_id: str, job: Job, sink: Any, threads: int, initializer: str | None
+) -> Any:
     """Run one job inside a Ray worker (TensorFlow is imported once per worker)."""
     if not _WARM:
-        warm_up(threads)
+        warm_up(initializer, threads)
         _WARM["done"] = True
 
     def report(payload: dict[str, Any]) -> None:
@@ -574,13 +588,19 @@ class RayBackend:
         address: A Ray cluster's address; ``None`` starts a local Ray (or uses
             the one already initialised in this process).
         workers: Tasks at once; ``None`` for the cluster's CPUs.
+        initializer: As :class:`LocalBackend`'s, called once per Ray worker.
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None):
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        initializer: str | None = None,
+    ):
         import ray
 
         if not ray.is_initialized():
-            package = str(Path(__file__).resolve().parent)
+            package = str(Path(__file__).resolve().parents[1])  # forecasting/
             ray.init(
                 address=address,
                 runtime_env={"py_modules": [package]},
@@ -589,6 +609,7 @@ class RayBackend:
                 log_to_driver=False,
             )
         self._ray = ray
+        self.initializer = initializer
         self.capacity = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self._task = ray.remote(_ray_task).options(num_cpus=1, max_retries=0)
         self._sink = ray.remote(_ProgressSink).options(num_cpus=0).remote()
@@ -598,7 +619,9 @@ class RayBackend:
         return self.capacity - len(self._refs)
 
     def launch(self, job_id: str, job: Job) -> None:  # noqa: D102
-        self._refs[job_id] = self._task.remote(job_id, job, self._sink, 1)
+        self._refs[job_id] = self._task.remote(
+            job_id, job, self._sink, 1, self.initializer
+        )
 
     def cancel(self, job_id: str) -> None:  # noqa: D102
         ref = self._refs.get(job_id)
@@ -653,6 +676,8 @@ class RayBackend:
         self._refs.clear()
 
 
-if __name__ == "__main__":  # a worker: python -m forecasting.workers FD THREADS ...
-    _fd, _threads, _max_jobs, _warm = (int(v) for v in sys.argv[1:5])
-    _worker_main(Connection(_fd), _threads, _max_jobs, bool(_warm))
+if (
+    __name__ == "__main__"
+):  # a worker: python -m forecasting.runtime.workers FD THREADS ...
+    _fd, _threads, _max_jobs = (int(v) for v in sys.argv[1:4])
+    _worker_main(Connection(_fd), _threads, _max_jobs, sys.argv[4] or None)

@@ -46,13 +46,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from forecasting.config import MODEL_KINDS, MODEL_LABELS
-from forecasting.jobs import Report, model_from_bytes
+from forecasting.nn.jobs import Report, model_from_bytes
+from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS
 
 if TYPE_CHECKING:
     import keras
 
-    from forecasting.windows import Windows
+    from forecasting.prep.windows import Windows
 
 TOLERANCE = 1e-4
 """Largest difference between the numpy and the Keras hidden states a job accepts."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.config import MODEL_KINDS, ExperimentConfig
+from forecasting.settings.config import MODEL_KINDS, ExperimentConfig
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class RunEntry:
         id: Unique within the session, e.g. ``"run-3"`` or the training cache key.
         time: When it finished.
         settings: Flat settings, e.g. from :func:`config_settings`.
-        metrics: Its metrics table (:attr:`~forecasting.compare.Comparison.metrics`:
+        metrics: Its metrics table (:attr:`compare.Comparison.metrics`:
             rows with ``kind`` and ``rmse`` columns).
     """
 

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.compare import naive_baselines, plan_comparison
-from forecasting.config import ExperimentConfig
+from forecasting.analysis.compare import naive_baselines, plan_comparison
 from forecasting.data import DataError, TrackingData, series_frame
-from forecasting.engine import DONE, FAILED, Engine
-from forecasting.jobs import FitJob, FitResult
-from forecasting.windows import Split
+from forecasting.nn.jobs import FitJob, FitResult
+from forecasting.prep.windows import Split
+from forecasting.runtime.engine import DONE, FAILED, Engine
+from forecasting.settings.config import ExperimentConfig
 
 COLUMNS = (
     "id",

@@ -19,8 +19,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
-from forecasting.config import ExperimentConfig, ModelConfig, TrainConfig
 from forecasting.data import DataError
+from forecasting.settings.config import ExperimentConfig, ModelConfig, TrainConfig
 
 APP_BUDGET_SECONDS = 600.0
 """The app's default per-run budget: ten minutes of one core's work."""

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from forecasting.config import MODEL_LABELS
+from forecasting.settings.config import MODEL_LABELS
 
 MODEL_COLORS: dict[str, str] = {
     "LSTM": "#1f77b4",

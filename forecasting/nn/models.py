@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forecasting.config import MODEL_KINDS, ModelConfig
+from forecasting.settings.config import MODEL_KINDS, ModelConfig
 
 if TYPE_CHECKING:
     import keras

@@ -20,10 +20,10 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
-from forecasting.budget import check_memory
-from forecasting.config import SplitConfig
 from forecasting.data.frames import is_track
-from forecasting.errors import DataError
+from forecasting.prep.budget import check_memory
+from forecasting.settings.config import SplitConfig
+from forecasting.settings.errors import DataError
 
 
 def make_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

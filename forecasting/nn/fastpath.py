@@ -19,8 +19,8 @@ compilation and get the numbers a fresh compile would give:
 
 No cache holds a caller's model. The switch is the environment variable
 ``FORECASTING_FAST_PATH`` (read at every call by :func:`enabled`): unset or ``1``
-uses this module; ``0`` makes :mod:`forecasting.training` and
-:mod:`forecasting.predict` fall back to a plain ``model.fit`` and a plain
+uses this module; ``0`` makes :mod:`forecasting.nn.training` and
+:mod:`forecasting.nn.predict` fall back to a plain ``model.fit`` and a plain
 ``model.predict`` loop, for comparison or when a TensorFlow release breaks
 something here. TensorFlow is imported inside the functions only.
 """

@@ -11,7 +11,7 @@ runs anywhere (no Streamlit, no TensorFlow) and is checked by hand-sized tests.
   trained with the same seeds, the mean difference of their test RMSEs with a
   95% t interval, and a verdict in words.
 * :func:`skill_and_lag` and :func:`comparison_paired` apply both to a finished
-  :class:`~forecasting.compare.Comparison` (the CLI's ``--json`` uses them).
+  :class:`~forecasting.analysis.compare.Comparison` (the CLI's ``--json`` uses them).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.config import MODEL_LABELS
+from forecasting.settings.config import MODEL_LABELS
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison, Transfer
+    from forecasting.analysis.compare import Comparison, Transfer
 
 LAGS: range = range(-5, 6)
 """The lags :func:`best_lag` looks at by default: -5 .. +5 steps."""
@@ -249,7 +249,7 @@ def paired_comparison(
         seed_rmse: Model kind -> test RMSE per seed, the seeds in the same order
             for every model.
         labels: Kind -> display name for the verdicts (default
-            :data:`~forecasting.config.MODEL_LABELS`, else the kind itself).
+            :data:`~forecasting.settings.config.MODEL_LABELS`, else the kind itself).
         confidence: Interval level, between 0 and 1 (exclusive).
 
     Returns:
@@ -345,7 +345,7 @@ def skill_and_lag(comparison: Comparison) -> dict[str, dict[str, Any]]:
     seeds, the mean forecast over the seeds).
 
     Args:
-        comparison: A finished :class:`~forecasting.compare.Comparison`.
+        comparison: A finished :class:`~forecasting.analysis.compare.Comparison`.
 
     Returns:
         Kind (models and baselines) -> ``{"skill", "best_lag"}``.
@@ -364,7 +364,7 @@ def transfer_skill_and_lag(transfer: Transfer) -> dict[str, dict[str, Any]]:
     better than copying the other individual's last step.
 
     Args:
-        transfer: The result of :func:`~forecasting.compare.apply_to`.
+        transfer: The result of :func:`~forecasting.analysis.compare.apply_to`.
 
     Returns:
         Kind (models and baselines) -> ``{"skill", "best_lag"}``.

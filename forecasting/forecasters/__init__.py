@@ -1,6 +1,6 @@
 """Forecasters with one interface: the naive baselines and the trained networks.
 
-Every forecaster is fitted on a :class:`~forecasting.windows.Split` and then
+Every forecaster is fitted on a :class:`~forecasting.prep.windows.Split` and then
 forecasts LEVELS in original units, as darts' baselines share ``fit`` and
 ``predict`` with its RNNModel:
 
@@ -29,21 +29,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from forecasting import metrics
-from forecasting.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
-from forecasting.errors import DataError
-from forecasting.jobs import ApplyJob, FitJob, FitResult, run_jobs, split_digest
-from forecasting.windows import (
+from forecasting.nn.jobs import ApplyJob, FitJob, FitResult, split_digest
+from forecasting.prep.windows import (
     Split,
     Windows,
     make_windows,
     prepare_windows,
     previous_levels,
 )
+from forecasting.runtime.service import run_jobs
+from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
+from forecasting.settings.errors import DataError
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from forecasting.engine import Engine
+    from forecasting.runtime.engine import Engine
 
 BASELINE_LABELS: dict[str, str] = {
     "persistence": "Persistence (naive)",
@@ -249,11 +250,11 @@ class LinearAutoregression(Forecaster):
 class NetworkForecaster(Forecaster):
     """One network kind with one seed; it trains and forecasts as engine jobs.
 
-    :meth:`fit` runs a :class:`~forecasting.jobs.FitJob` on the engine (a worker
+    :meth:`fit` runs a :class:`~forecasting.nn.jobs.FitJob` on the engine (a worker
     trains; identical fits are trained once); :meth:`trained` wraps a fit that
     already ran (a comparison's jobs). Forecasts of the training split come with
     the fit; forecasts of any other split (a transfer) or a longer free run run
-    an :class:`~forecasting.jobs.ApplyJob` with the trained model and its
+    an :class:`~forecasting.nn.jobs.ApplyJob` with the trained model and its
     training scaler, and are kept.
 
     Args:
@@ -326,7 +327,7 @@ class NetworkForecaster(Forecaster):
 
     def fit_job(self, split: Split) -> FitJob:
         """The job :meth:`fit` runs: this kind and seed on ``split``."""
-        from forecasting.budget import fit_seconds
+        from forecasting.prep.budget import fit_seconds
 
         config = self.config
         context = config.window + (1 if config.target == "diff" else 0)

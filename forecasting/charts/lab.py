@@ -1,4 +1,4 @@
-"""Plotly figures of :mod:`forecasting.evaluate`: folds, horizons, bands.
+"""Plotly figures of :mod:`forecasting.analysis.evaluate`: folds, horizons, bands.
 
 Like :mod:`forecasting.charts` (whose colours they share), every function returns
 a new figure and shows nothing. Results come in keyed by kind id (``"gru"``,
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from forecasting.analysis.evaluate import display_name
 from forecasting.charts import BASELINE_STYLES, REAL_COLOR, model_color
-from forecasting.config import MODEL_LABELS
-from forecasting.evaluate import display_name
 from forecasting.metrics import METRIC_NAMES
+from forecasting.settings.config import MODEL_LABELS
 
 _LAYOUT = {
     "template": "plotly_white",
@@ -69,7 +69,7 @@ def fold_error_figure(
     """One line with markers per model and baseline across the backtest folds.
 
     Args:
-        backtest: From :func:`forecasting.evaluate.assemble_backtest`.
+        backtest: From :func:`forecasting.analysis.evaluate.assemble_backtest`.
         metric: A key of :data:`forecasting.metrics.METRIC_NAMES`.
         title: Figure title.
 
@@ -113,7 +113,7 @@ def horizon_error_figure(
 
     Args:
         errors: Kind -> per-step errors ``(steps,)`` (see
-            :func:`forecasting.evaluate.comparison_horizon_errors`).
+            :func:`forecasting.analysis.evaluate.comparison_horizon_errors`).
         title: Figure title.
         y_title: Y-axis title.
 
@@ -168,10 +168,10 @@ def band_figure(
         forecast: The model's forecast, same shape.
         kind: Model kind (for the name and colour).
         lower: Interval lower bounds, same shape (see
-            :class:`forecasting.evaluate.Interval`).
+            :class:`forecasting.analysis.evaluate.Interval`).
         upper: Interval upper bounds.
         seed_low: Lowest seed forecast per row (see
-            :func:`forecasting.evaluate.seed_band`).
+            :func:`forecasting.analysis.evaluate.seed_band`).
         seed_high: Highest seed forecast per row.
         nominal: The interval's coverage, for its legend name.
         feature: Which feature column to draw.

@@ -1,7 +1,7 @@
 """One-step (batched) and free-run (recursive) forecasts in scaled units.
 
 A free run feeds each prediction back in as the newest step of the window. On the
-fast path (:mod:`forecasting.fastpath`) the whole loop runs inside one compiled
+fast path (:mod:`forecasting.nn.fastpath`) the whole loop runs inside one compiled
 TensorFlow function, so 1000 steps cost one call instead of 1000
 ``model.predict`` calls; ``FORECASTING_FAST_PATH=0`` runs the plain loop, one
 ``model.predict`` per step. Several start windows (several individuals) run as
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forecasting import fastpath
+from forecasting.nn import fastpath
 
 if TYPE_CHECKING:
     import keras

@@ -17,7 +17,12 @@ from dataclasses import fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
-from forecasting.config import ExperimentConfig, ModelConfig, SplitConfig, TrainConfig
+from forecasting.settings.config import (
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
 
 _PARTS: dict[str, type] = {
     "split": SplitConfig,

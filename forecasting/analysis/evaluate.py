@@ -31,20 +31,20 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.compare import (
+from forecasting.analysis.compare import (
     BASELINE_LABELS,
     Comparison,
     metrics_table,
     naive_baselines,
     run_jobs,
 )
-from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.jobs import FitJob, FitResult
-from forecasting.windows import Split
+from forecasting.nn.jobs import FitJob, FitResult
+from forecasting.prep.windows import Split
+from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
 
 if TYPE_CHECKING:
-    from forecasting.engine import Engine
-    from forecasting.training import ProgressCallback
+    from forecasting.nn.training import ProgressCallback
+    from forecasting.runtime.engine import Engine
 
 INTERVAL_METHODS = ("coordinate", "distance")
 """``"coordinate"``: one half-width per column; ``"distance"``: one radius."""
@@ -216,7 +216,7 @@ def model_intervals(
     """Split-conformal intervals around every model's one-step test forecast.
 
     The calibration set is the tail of the training windows each fit forecast on
-    its worker (:attr:`forecasting.jobs.FitResult.calibration`, the validation
+    its worker (:attr:`forecasting.nn.jobs.FitResult.calibration`, the validation
     tail of early stopping: held out of the fit only when early stopping is on,
     see :attr:`Interval.held_out`). With several seeds the forecast and the calibration
     forecasts are both the mean over the seeds, so the interval belongs to the
@@ -463,7 +463,7 @@ class BacktestPlan:
     Attributes:
         folds: The fold splits (see :func:`walk_forward_folds`).
         refit: Whether the networks are trained again on each fold.
-        jobs: With ``refit``, one :class:`~forecasting.jobs.FitJob` per fold
+        jobs: With ``refit``, one :class:`~forecasting.nn.jobs.FitJob` per fold
             after the first, model kind and seed (fold 1 trains on the original
             training rows, so the comparison's own fits are its fits); else empty.
         estimate_seconds: Estimated seconds of training of ``jobs``.
@@ -483,13 +483,13 @@ def plan_backtest(comparison: Comparison, k: int, refit: bool = False) -> Backte
     so no fold's test row is seen), and a one-step forecast only needs the real
     rows before it, so its fold scores are its one-step forecasts of those rows.
     With ``refit`` each fold's fit windows its own training rows with a scaler
-    fitted on them only (:func:`~forecasting.windows.prepare_windows` inside
+    fitted on them only (:func:`~forecasting.prep.windows.prepare_windows` inside
     :meth:`FitJob.run`).
 
     Raises:
         ValueError: If ``k`` does not fit the test rows.
     """
-    from forecasting.budget import fit_seconds
+    from forecasting.prep.budget import fit_seconds
 
     folds = tuple(walk_forward_folds(comparison.split, k))
     if not refit:
@@ -520,7 +520,7 @@ def refit_seconds(split: Split, config: ExperimentConfig, k: int) -> float:
     Raises:
         ValueError: If ``k`` does not fit the test rows.
     """
-    from forecasting.budget import fit_seconds
+    from forecasting.prep.budget import fit_seconds
 
     context = config.window + (1 if config.target == "diff" else 0)
     return sum(

@@ -1,12 +1,12 @@
 """Run jobs outside the caller's process: a fair queue in front of worker processes.
 
-An :class:`Engine` takes jobs (:mod:`forecasting.jobs`) from several owners (the
+An :class:`Engine` takes jobs (:mod:`forecasting.nn.jobs`) from several owners (the
 browser sessions of a class, or the command line), keeps them in a queue that is
 fair between owners, and hands them to a backend that runs them:
 
-* :class:`forecasting.workers.LocalBackend` (the default): worker processes on
+* :class:`forecasting.runtime.workers.LocalBackend` (the default): worker processes on
   this machine, each importing TensorFlow once and recycled after some jobs;
-* :class:`forecasting.workers.RayBackend`: the same jobs as Ray tasks, on a Ray
+* :class:`forecasting.runtime.workers.RayBackend`: the same jobs as Ray tasks, on a Ray
   cluster or a local Ray.
 
 Fairness: the next job goes to the owner with the fewest jobs running, ties going
@@ -18,7 +18,7 @@ instead of waiting for those runs to end, while a class's short jobs take turns
 on the regular workers; and a lone user's long jobs do not end with a round of
 one job and a core idle. Spare workers start ahead only once several owners use
 the engine (``want_surge``). Where training runs is
-:class:`forecasting.config.EngineSettings` (flags, then the environment).
+:class:`forecasting.settings.config.EngineSettings` (flags, then the environment).
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -31,7 +31,6 @@ Only one thread, the engine's own, talks to the backend.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import logging
 import threading
@@ -39,9 +38,9 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from forecasting.config import EngineSettings
+from forecasting.runtime.protocol import Backend, Event, Job, JobCancelled, JobFailed
 
 LOG = logging.getLogger(__name__)
 
@@ -55,54 +54,6 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
 SURGE_WAIT_S = 15.0
 """A job that would wait longer than this for a regular slot may take a surge one
 (the wait projected from the running jobs' epochs)."""
-
-
-class JobFailed(Exception):
-    """A job ended with an error; ``str(err)`` is one sentence for the user."""
-
-    def __init__(self, message: str, kind: str = "Error"):
-        super().__init__(message)
-        self.kind = kind
-
-
-class JobCancelled(Exception):
-    """The job was cancelled before it finished."""
-
-
-class Job(Protocol):
-    """What the engine runs (see :mod:`forecasting.jobs`)."""
-
-    estimate: float
-
-    @property
-    def label(self) -> str: ...  # noqa: D102
-
-    def key(self) -> str: ...  # noqa: D102
-
-    def run(self, report: Callable[[dict[str, Any]], None]) -> Any: ...  # noqa: D102
-
-
-Event = tuple[Any, ...]
-"""From a backend: ``("progress", id, payload)``, ``("done", id, result)``,
-``("failed", id, message, kind)`` or ``("cancelled", id)``."""
-
-
-class Backend(Protocol):
-    """Runs jobs; only the engine's thread calls it."""
-
-    capacity: int
-
-    def free_slots(self) -> int: ...  # noqa: D102
-
-    def launch(self, job_id: str, job: Job) -> None: ...  # noqa: D102
-
-    def cancel(self, job_id: str) -> None: ...  # noqa: D102
-
-    def poll(self, timeout: float) -> list[Event]: ...  # noqa: D102
-
-    def wake(self) -> None: ...  # noqa: D102
-
-    def close(self) -> None: ...  # noqa: D102
 
 
 @dataclass
@@ -623,29 +574,3 @@ class Engine:
         self.backend.wake()
         self._thread.join(timeout=10)
         self.backend.close()
-
-
-def make_engine(settings: EngineSettings) -> Engine:
-    """Start an engine with the backend the settings name."""
-    from forecasting import workers
-
-    if settings.engine == "ray":
-        return Engine(workers.RayBackend(settings.ray_address, settings.workers))
-    return Engine(workers.LocalBackend(settings.workers, surge=settings.surge))
-
-
-_DEFAULT: dict[str, Engine] = {}
-_DEFAULT_LOCK = threading.Lock()
-
-
-def get_engine(settings: EngineSettings | None = None) -> Engine:
-    """The process-wide engine (started on first use, from the environment)."""
-    settings = settings or EngineSettings.from_env()
-    with _DEFAULT_LOCK:
-        engine = _DEFAULT.get(repr(settings))
-        if engine is None:
-            engine = _DEFAULT[repr(settings)] = make_engine(settings)
-            # Before multiprocessing's own exit handler ends the workers, so that
-            # the engine does not see them die and start new ones.
-            atexit.register(engine.shutdown)
-        return engine

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MODEL_KINDS: tuple[str, ...] = ("lstm", "gru", "simple_rnn")
-"""The recurrent layer kinds that :func:`forecasting.models.build_model` knows."""
+"""The recurrent layer kinds that :func:`forecasting.nn.models.build_model` knows."""
 
 MODEL_LABELS: dict[str, str] = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
 """Display names of the model kinds."""
@@ -30,7 +30,7 @@ SPLIT_METHODS: tuple[str, ...] = ("years", "fraction", "rows")
 """How a series is cut into a training and a test period."""
 
 ENGINES: tuple[str, ...] = ("local", "ray")
-"""Where training runs: :mod:`forecasting.engine`'s backends."""
+"""Where training runs: :mod:`forecasting.runtime.engine`'s backends."""
 
 TARGETS: tuple[str, ...] = ("level", "diff")
 """What the models learn: the level of the series, or its step-to-step change."""
@@ -341,6 +341,10 @@ TRACKS_DEFAULT = ExperimentConfig(
 
 
 # Where training runs ------------------------------------------------------------------
+WORKER_INITIALIZER = "forecasting.nn.setup:warm_up"
+"""What a worker process calls first (a name, so the runtime imports no nn)."""
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """Which engine to use, from flags or the environment.
@@ -354,12 +358,16 @@ class EngineSettings:
         surge: Spare local workers (``FORECASTING_SURGE``; the app's default 3,
             one tutorial comparison: a student arriving behind others' long runs
             starts at once; see :meth:`Engine._surge_queues`).
+        initializer: ``"module:function"`` every worker calls once with its
+            thread count before its first job: the networks' package imports
+            TensorFlow there (:func:`forecasting.nn.setup.warm_up`).
     """
 
     engine: str = "local"
     workers: int | None = None
     ray_address: str | None = None
     surge: int = 3
+    initializer: str = WORKER_INITIALIZER
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

@@ -1,7 +1,7 @@
 """The command line's lab flags: ``--intervals``, ``--horizon``, ``--backtest``.
 
 Their options, the checks made before anything trains, the work after the
-comparison (:mod:`forecasting.evaluate`), and how the results join the JSON and
+comparison (:mod:`forecasting.analysis.evaluate`), and how the results join the JSON and
 the printed report of ``python -m forecasting compare|tracks``.
 """
 
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from forecasting.budget import budget_seconds
-from forecasting.config import ExperimentConfig
+from forecasting.prep.budget import budget_seconds
+from forecasting.settings.config import ExperimentConfig
 
 if TYPE_CHECKING:
-    from forecasting.compare import Comparison
-    from forecasting.engine import Engine
+    from forecasting.analysis.compare import Comparison
+    from forecasting.runtime.engine import Engine
 
 
 def clean(value: Any) -> Any:
@@ -71,8 +71,8 @@ def check_lab(
     args: argparse.Namespace, frame: pd.DataFrame, config: ExperimentConfig
 ) -> None:
     """Refuse bad interval, horizon and backtest values before anything trains."""
-    from forecasting.evaluate import check_lab_settings, refit_seconds
-    from forecasting.windows import split_series
+    from forecasting.analysis.evaluate import check_lab_settings, refit_seconds
+    from forecasting.prep.windows import split_series
 
     if args.intervals is None and args.horizon is None and args.backtest is None:
         if args.refit:
@@ -93,8 +93,8 @@ def run_lab(
     progress: Callable[..., None],
 ) -> dict[str, Any]:
     """Intervals, horizon errors and the backtest the flags ask for."""
-    from forecasting import evaluate
-    from forecasting.compare import run_jobs
+    from forecasting.analysis import evaluate
+    from forecasting.runtime.service import run_jobs
 
     lab: dict[str, Any] = {}
     if args.intervals is not None:
@@ -115,7 +115,7 @@ def run_lab(
 
 def _check_backtest_budget(seconds: float, args: argparse.Namespace) -> None:
     """Say what the refits cost, and refuse them over the per-run budget."""
-    from forecasting.budget import BudgetError, describe_seconds
+    from forecasting.prep.budget import BudgetError, describe_seconds
 
     sys.stderr.write(
         f"note: the backtest refits every network on {args.backtest - 1} more "
@@ -152,7 +152,7 @@ def add_lab_json(result: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]:
 
 def print_lab(lab: dict[str, Any]) -> None:
     """Print intervals, error by horizon and the backtest below the table."""
-    from forecasting.evaluate import backtest_frame, display_name
+    from forecasting.analysis.evaluate import backtest_frame, display_name
 
     for kind, interval in lab.get("intervals", {}).items():
         widths = ", ".join(f"{w:.4f}" for w in interval.half_width)

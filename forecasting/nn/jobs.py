@@ -1,7 +1,7 @@
 """Units of work that run on a worker: one model fit, one set of forecasts, one build.
 
 A job is a small frozen dataclass that pickles (numpy arrays, configs, bytes, no
-Keras objects) and has a :meth:`run` method. The engine (:mod:`forecasting.engine`)
+Keras objects) and has a :meth:`run` method. The engine (:mod:`~.runtime.engine`)
 sends jobs to worker processes or Ray tasks and the same ``run`` executes there;
 TensorFlow is imported only inside ``run``, so the process that submits jobs (the
 Streamlit server) never needs it.
@@ -14,29 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forecasting.config import MODEL_LABELS, ExperimentConfig
-from forecasting.data import DataError
-from forecasting.engine import Engine, JobFailed, Ticket, get_engine
-from forecasting.windows import Split, prepare_windows, previous_levels
+from forecasting.prep.windows import Split, prepare_windows, previous_levels
+from forecasting.runtime.protocol import Report
+from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
 
 if TYPE_CHECKING:
     import keras
-
-    from forecasting.training import ProgressCallback
-
-Report = Callable[[dict[str, Any]], None]
-"""``report(payload)``: a job's progress (``{"epoch", "epochs", "logs"}``)."""
-
-
-class Cancelled(Exception):  # noqa: N818 (it is not an error, it is an outcome)
-    """Raised inside a job when it was cancelled; the fit stops at that epoch."""
 
 
 def _digest(*parts: object) -> str:
@@ -95,7 +84,7 @@ class FitResult:
         calibration: One-step level forecasts ``(n_cal, features)`` of the last
             ``n_cal`` training windows, whose targets are the last ``n_cal``
             training rows: the calibration tail of split-conformal intervals
-            (:mod:`forecasting.evaluate`). It is the validation tail of early
+            (:mod:`forecasting.analysis.evaluate`). It is the validation tail of early
             stopping (``train.validation_fraction`` of the windows), held out of
             the weight updates only when early stopping is on.
     """
@@ -169,7 +158,7 @@ class FitJob:
         """Compile what this job needs, ahead: the same job for one epoch, dropped.
 
         The compiled train step is kept per setting, not per number of epochs
-        (:mod:`forecasting.fastpath`), and so are the forecast loops, so the real
+        (:mod:`forecasting.nn.fastpath`), and so are the forecast loops, so the real
         job that follows on this worker starts warm. Results do not depend on it:
         every fit starts from its own seeded weights.
         """
@@ -178,8 +167,8 @@ class FitJob:
 
     def run(self, report: Report) -> FitResult:
         """Train, forecast and package the model (imports TensorFlow)."""
-        from forecasting.predict import free_run, predict_one_step
-        from forecasting.training import train_model
+        from forecasting.nn.predict import free_run, predict_one_step
+        from forecasting.nn.training import train_model
 
         config, split = self.config, self.split
         windows = prepare_windows(
@@ -256,7 +245,7 @@ class ApplyJob:
 
     def run(self, report: Report) -> tuple[np.ndarray, np.ndarray | None]:
         """Return ``(one-step outputs (samples, features), free run or None)``."""
-        from forecasting.predict import free_run, predict_one_step
+        from forecasting.nn.predict import free_run, predict_one_step
 
         model = model_from_bytes(self.model_file)
         one_step = predict_one_step(model, self.x)
@@ -296,7 +285,7 @@ class SummaryJob:
 
     def run(self, report: Report) -> dict[str, tuple[int, str]]:
         """Kind -> ``(model.count_params(), model.summary() text)``."""
-        from forecasting.models import build_model
+        from forecasting.nn.models import build_model
 
         result = {}
         for kind in self.kinds:
@@ -316,52 +305,3 @@ def _summary_text(model: keras.Model) -> str:
     parts: list[str] = []
     model.summary(print_fn=lambda text, **_: parts.append(text))
     return "\n".join(parts)
-
-
-def run_jobs(
-    jobs: Sequence[Any],
-    progress: ProgressCallback | None = None,
-    engine: Engine | None = None,
-    owner: str = "cli",
-) -> list[Any]:
-    """Run jobs on the engine (all queued at once) and return their results in order.
-
-    Args:
-        jobs: Jobs with ``run(report)`` (:class:`FitJob`, :class:`ApplyJob`, ...).
-        progress: Optional ``progress(kind, epoch, epochs, logs)`` per epoch of a
-            :class:`FitJob`; with several seeds ``logs["seed"]`` says which.
-        engine: Where the jobs run; the process-wide engine if ``None``.
-        owner: Who asks (for the engine's fair queue).
-
-    Raises:
-        DataError, ValueError: A job's own error (bad data or settings).
-        JobFailed: Any other failure.
-    """
-    engine = engine or get_engine()
-    tickets = [engine.submit(job, owner) for job in jobs]
-    by_ticket = {t.id: job for t, job in zip(tickets, jobs, strict=True)}
-    several_seeds = len({getattr(job, "seed", 0) for job in jobs}) > 1
-
-    def relay(ticket: Ticket, payload: dict[str, Any]) -> None:
-        job = by_ticket[ticket.id]
-        if progress is not None and isinstance(job, FitJob):
-            logs = dict(payload["logs"])
-            if several_seeds:
-                logs["seed"] = float(job.seed)
-            progress(job.kind, payload["epoch"], payload["epochs"], logs)
-
-    try:
-        return engine.gather(tickets, relay)
-    except JobFailed as err:
-        raise user_error(err) from None
-    finally:
-        engine.release(tickets)
-
-
-def user_error(err: JobFailed) -> Exception:
-    """Turn a job's failure back into the error type the caller expects."""
-    if err.kind == "DataError":
-        return DataError(str(err))
-    if err.kind == "ValueError":
-        return ValueError(str(err))
-    return err

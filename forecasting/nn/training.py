@@ -3,9 +3,9 @@
 Early stopping watches a validation tail cut from the END of the training windows
 (in time order), never the test data. TensorFlow and Keras keep process-wide state
 (seeds, name counters), so a process trains one model at a time: the engine's
-workers (:mod:`forecasting.workers`) each run one job after another.
+workers (:mod:`forecasting.runtime.workers`) each run one job after another.
 
-Speed: by default a fit takes the fast path of :mod:`forecasting.fastpath` (XLA
+Speed: by default a fit takes the fast path of :mod:`forecasting.nn.fastpath` (XLA
 if asked, a whole epoch per graph call, the compiled step kept per setting and
 reused by later fits, which get the numbers a fresh compile would give).
 ``FORECASTING_FAST_PATH=0`` fits with a plain ``model.fit`` instead; ``bench/``
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecasting import fastpath
-from forecasting.config import ModelConfig, TrainConfig
 from forecasting.data import DataError
-from forecasting.models import build_model
+from forecasting.nn import fastpath
+from forecasting.nn.models import build_model
+from forecasting.settings.config import ModelConfig, TrainConfig
 
 if TYPE_CHECKING:
     import keras
@@ -128,7 +128,7 @@ def train_model(
 ) -> TrainResult:
     """Build and fit one model, seeded so that the same inputs give the same model.
 
-    The fit takes the fast path (:mod:`forecasting.fastpath`) unless
+    The fit takes the fast path (:mod:`forecasting.nn.fastpath`) unless
     ``FORECASTING_FAST_PATH=0``, which fits with a plain ``model.fit``.
 
     Args:

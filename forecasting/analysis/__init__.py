@@ -1,0 +1,1 @@
+"""Comparisons and the teaching lab's analyses, from fitted forecasters."""

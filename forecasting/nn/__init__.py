@@ -1,0 +1,1 @@
+"""The networks: the only package that imports TensorFlow (Keras)."""

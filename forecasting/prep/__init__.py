@@ -1,0 +1,1 @@
+"""Preparing series for the networks: time split, scaler, windows, budget."""

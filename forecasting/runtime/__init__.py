@@ -1,0 +1,1 @@
+"""The job runtime: engine, scheduling policy, local and Ray workers."""

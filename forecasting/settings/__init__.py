@@ -1,0 +1,1 @@
+"""Settings: the validated config, flat setting names, presets, errors."""
