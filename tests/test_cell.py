@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.charts.cell import cell_figure
 from forecasting.nn.cell import (
     GATES,
     STATE_LABELS,
     STATE_NAMES,
     CellJob,
     CellTrace,
-    cell_figure,
     cell_states,
     window_at,
     window_count,

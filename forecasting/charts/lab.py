@@ -17,21 +17,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from forecasting.analysis.evaluate import display_name
-from forecasting.charts import BASELINE_STYLES, REAL_COLOR, model_color
+from forecasting.charts.style import (
+    BASELINE_STYLES,
+    REAL_COLOR,
+    feature_column,
+    model_color,
+    new_figure,
+)
 from forecasting.metrics import METRIC_NAMES
 from forecasting.settings.config import MODEL_LABELS
-
-_LAYOUT = {
-    "template": "plotly_white",
-    "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-}
-
-
-def _base(title: str, height: int = 420) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(title={"text": title}, height=height, **_LAYOUT)
-    return fig
 
 
 def _rgba(color: str, alpha: float) -> str:
@@ -82,7 +76,7 @@ def fold_error_figure(
     periods = [f"{f['test_start']} .. {f['test_end']}" for f in folds]
     kinds = _ordered(list(folds[0]["models"]) if folds else [])
     styles = _styles(kinds)
-    fig = _base(title)
+    fig = new_figure(title)
     for kind in kinds:
         values = [fold["models"].get(kind, {}).get(metric) for fold in folds]
         fig.add_trace(
@@ -123,7 +117,7 @@ def horizon_error_figure(
     """
     kinds = _ordered(list(errors))
     styles = _styles(kinds)
-    fig = _base(title)
+    fig = new_figure(title)
     for kind in kinds:
         values = np.asarray(errors[kind], dtype=np.float64)
         fig.add_trace(
@@ -183,36 +177,38 @@ def band_figure(
     """
     label = display_name(kind)
     color = model_color(kind)
-    fig = _base(title, height=460)
-    bands = []
-    if seed_low is not None and seed_high is not None:
-        bands.append((f"{label} seeds (min-max)", seed_low, seed_high, 0.35))
-    if lower is not None and upper is not None:
-        share = f" {nominal:.0%}" if nominal is not None else ""
-        bands.append((f"{label}{share} interval", lower, upper, 0.15))
+    fig = new_figure(title, height=460)
+    bands = _bands(label, (lower, upper), (seed_low, seed_high), nominal)
     for name, low, high, alpha in bands:
-        edges = (_column(low, feature), _column(high, feature))
+        edges = (feature_column(low, feature), feature_column(high, feature))
         _add_band(fig, test_index, name, edges, (color, _rgba(color, alpha)))
-    fig.add_trace(
-        go.Scatter(
-            x=test_index,
-            y=_column(actual, feature),
-            name="Real",
-            mode="lines",
-            line={"color": REAL_COLOR, "width": 2.2},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=test_index,
-            y=_column(forecast, feature),
-            name=label,
-            mode="lines",
-            line={"color": color, "width": 1.8},
-        )
-    )
+    for values, name, line in (
+        (actual, "Real", {"color": REAL_COLOR, "width": 2.2}),
+        (forecast, label, {"color": color, "width": 1.8}),
+    ):
+        y = feature_column(values, feature)
+        fig.add_trace(go.Scatter(x=test_index, y=y, name=name, mode="lines", line=line))
     fig.update_layout(hovermode="x unified", yaxis_title=y_title)
     return fig
+
+
+def _bands(
+    label: str,
+    interval: tuple[np.ndarray | None, np.ndarray | None],
+    seeds: tuple[np.ndarray | None, np.ndarray | None],
+    nominal: float | None,
+) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
+    """``(name, low, high, fill alpha)`` of the seed band, then the interval band.
+
+    A band is left out when either of its edges is ``None``.
+    """
+    bands = []
+    if seeds[0] is not None and seeds[1] is not None:
+        bands.append((f"{label} seeds (min-max)", seeds[0], seeds[1], 0.35))
+    if interval[0] is not None and interval[1] is not None:
+        share = f" {nominal:.0%}" if nominal is not None else ""
+        bands.append((f"{label}{share} interval", interval[0], interval[1], 0.15))
+    return bands
 
 
 def _add_band(
@@ -250,8 +246,3 @@ def _add_band(
             name=name,
         )
     )
-
-
-def _column(values: np.ndarray, j: int) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    return array if array.ndim == 1 else array[:, j]
