@@ -4,25 +4,19 @@ Usage (from the repository root)::
 
     python -m bench.app_start [--quick] [--json]
 
-Each run launches a server on a free loopback port and waits in headless Debian
-Chromium (Python playwright) until the page is complete; runs alternate between
-our app and ``st.write("hello")``. Also records the server's memory and whether
-a TensorFlow library is mapped into it.
+Each run launches a server on a free loopback port (``bench/server.py``) and
+waits in headless Debian Chromium (Python playwright) until the page is
+complete; runs alternate between our app and ``st.write("hello")``. Also
+records the server's memory and whether a TensorFlow library is mapped into it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +31,7 @@ from bench.common import (
     vmrss_mb,
     yes,
 )
+from bench.server import start
 
 TARGET = "app"  # its name in run.py --targets
 CHROMIUM = "/usr/bin/chromium"
@@ -80,23 +75,6 @@ DONE_JS = """(expected) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server we started (its own process group), then kill if needed."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait)
-
-
 def _tf_mapped(pid: int) -> bool:
     """Whether a TensorFlow shared library is mapped into the process."""
     try:
@@ -108,67 +86,23 @@ def _tf_mapped(pid: int) -> bool:
 
 def app_start_once(browser: Any, app_file: Path, cwd: Path, expected: str) -> dict:
     """Launch ``streamlit run`` and time it to the first complete page."""
-    port = _free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-app-"))
     cache = workdir / "cache"
     cache.mkdir()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    env = {
-        **os.environ,
-        "RNN_FORECAST_CACHE": str(cache),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONUNBUFFERED": "1",
-    }
-    url = f"http://127.0.0.1:{port}"
     load_before = load1()
-    with open(workdir / "server.log", "wb") as server_log:
-        t0 = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start(
+        cwd,
+        {"RNN_FORECAST_CACHE": str(cache)},
+        script=str(app_file),
+        log_path=workdir / "server.log",
+        timeout_s=120,
+        poll_s=0.05,
+    )
     context = None
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"streamlit exited with {process.returncode}: "
-                    + (workdir / "server.log").read_text(errors="replace")[-2000:]
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.perf_counter() - t0 > 120:
-                raise RuntimeError("streamlit did not answer within 120 s")
-            time.sleep(0.05)
-        t_health = time.perf_counter()
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
-        page.goto(url, wait_until="commit", timeout=120_000)
+        page.goto(server.url, wait_until="commit", timeout=120_000)
         page.wait_for_function(
             SCRIPT_DONE_JS, arg=expected, timeout=120_000, polling=50
         )
@@ -177,12 +111,12 @@ def app_start_once(browser: Any, app_file: Path, cwd: Path, expected: str) -> di
         t_done = time.perf_counter()
         exceptions = page.locator('[data-testid="stException"]').count()
         return {
-            "seconds": round(t_done - t0, 3),
-            "server_ready_s": round(t_health - t0, 3),
-            "page_s": round(t_done - t_health, 3),
-            "script_done_s": round(t_script - t0, 3),
-            "server_rss_mb": vmrss_mb(process.pid),
-            "tensorflow_loaded": _tf_mapped(process.pid),
+            "seconds": round(t_done - server.started, 3),
+            "server_ready_s": round(server.start_s, 3),
+            "page_s": round(t_done - server.started - server.start_s, 3),
+            "script_done_s": round(t_script - server.started, 3),
+            "server_rss_mb": vmrss_mb(server.pid),
+            "tensorflow_loaded": _tf_mapped(server.pid),
             "exceptions_on_page": exceptions,
             "load": [load_before, load1()],
         }
@@ -190,7 +124,7 @@ def app_start_once(browser: Any, app_file: Path, cwd: Path, expected: str) -> di
         if context is not None:
             with contextlib.suppress(Exception):
                 context.close()
-        _stop(process)
+        server.stop()
 
 
 def measure(quick: bool) -> dict[str, Any]:

@@ -41,14 +41,12 @@ from typing import Any
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.classroom import (
+from bench.browsers import LEARN_HEADING, QUICK_DEMO, SEED_BASE
+from bench.monitor import Monitor
+from bench.server import Server
+from bench.versions import (
     DEFAULT_OLD,
-    LEARN_HEADING,
-    QUICK_DEMO,
     ROOT,
-    SEED_BASE,
-    Monitor,
-    Server,
     describe_tree,
     log,
     monitored,

@@ -1,15 +1,17 @@
-"""Fast checks of bench/classroom.py's pure helpers (no server, no browser)."""
+"""Fast checks of bench.classroom's helpers and of the server helper's stop.
+
+No server and no browser: the modules are bench/server.py, monitor.py,
+versions.py, browsers.py, scenarios.py and classroom_report.py.
+"""
 
 from __future__ import annotations
 
-import pytest
+import os
+import subprocess
+import sys
 
-from bench import classroom as classroom_module
-
-
-@pytest.fixture(scope="module")
-def classroom():
-    return classroom_module
+from bench import browsers, classroom_report, scenarios, server, versions
+from bench.monitor import Monitor
 
 
 def outcomes(times):
@@ -19,10 +21,10 @@ def outcomes(times):
     ]
 
 
-def test_summarize_counts_errors_and_orders_times(classroom):
+def test_summarize_counts_errors_and_orders_times():
     rows = outcomes([30.0, 10.0, 20.0])
     rows.append({"student": "s4", "seed": 1004, "seconds": None, "error": "boom"})
-    summary = classroom.summarize(rows)
+    summary = browsers.summarize(rows)
     assert summary["times_s"] == [10.0, 20.0, 30.0]
     assert (summary["first_s"], summary["median_s"], summary["last_s"]) == (
         10.0,
@@ -31,29 +33,32 @@ def test_summarize_counts_errors_and_orders_times(classroom):
     )
     assert summary["errors"] == 1 and summary["error_messages"] == ["s4: boom"]
     assert summary["students"] == 4
-    empty = classroom.summarize([])
+    empty = browsers.summarize([])
     assert empty["last_s"] is None and empty["errors"] == 0
 
 
-def test_descendants_walks_the_whole_tree(classroom):
+def test_descendants_walks_the_whole_tree():
     parents = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1, 21: 20}
-    assert sorted(classroom.descendants(10, parents)) == [11, 12, 13]
-    assert classroom.descendants(12, parents) == []
+    assert sorted(server.descendants(10, parents)) == [11, 12, 13]
+    assert server.descendants(12, parents) == []
 
 
-def test_ratio_and_formats(classroom):
-    assert classroom.ratio(3.0, 2.0) == 1.5
-    assert classroom.ratio(None, 2.0) is None
-    assert classroom.ratio(1.0, 0) is None
-    assert classroom.ratio("failed", 2.0) is None
-    assert classroom.fmt(None) == "–"
-    assert classroom.fmt(3.14159) == "3.14" and classroom.fmt(123.45) == "123.5"
-    assert classroom.fmt(2048.4, "MiB") == "2,048"
+def test_ratio_and_formats():
+    assert versions.ratio(3.0, 2.0) == 1.5
+    assert versions.ratio(None, 2.0) is None
+    assert versions.ratio(1.0, 0) is None
+    assert versions.ratio("failed", 2.0) is None
+    assert classroom_report.fmt(None) == "–"
+    assert (
+        classroom_report.fmt(3.14159) == "3.14"
+        and classroom_report.fmt(123.45) == "123.5"
+    )
+    assert classroom_report.fmt(2048.4, "MiB") == "2,048"
 
 
-def test_plan_shrinks_with_quick(classroom):
-    assert classroom.plan(True) == ["warmup", "alone", "behind", "class_2", "nothing_2"]
-    full = classroom.plan(False)
+def test_plan_shrinks_with_quick():
+    assert scenarios.plan(True) == ["warmup", "alone", "behind", "class_2", "nothing_2"]
+    full = scenarios.plan(False)
     assert full[-1] == "class_30" and "class_6" in full and "nothing_6" in full
 
 
@@ -95,18 +100,18 @@ def classroom_class(scale, errors):
     }
 
 
-def test_render_puts_old_new_and_ratio_in_one_row(classroom):
+def test_render_puts_old_new_and_ratio_in_one_row():
     results = {"versions": {"old": fake_version(1.0, 1), "new": fake_version(0.5)}}
     meta = {
         "date": "2025-01-01 00:00 UTC",
         "command": "python -m bench.classroom --quick",
         "quick": True,
-        "plan": classroom.plan(True),
+        "plan": scenarios.plan(True),
         "machine": {"cpu": "Fake CPU", "cores": 2, "ram_gb": 24.0},
         "load_start": [1.0, 1.0, 1.0],
         "load_end": [2.0, 2.0, 2.0],
     }
-    text = classroom.render(results, meta)
+    text = classroom_report.render(results, meta)
     assert "| measurement | old | new | new/old |" in text
     last = "| Class of 2: last student's time to results (s) | 20.0 | 10.0 | 0.50 |"
     assert last in text
@@ -121,10 +126,10 @@ def test_render_puts_old_new_and_ratio_in_one_row(classroom):
     assert "- new nothing_2: TimeoutError: Learn heading never shown" in text
     assert "Fake CPU, 2 cores" in text and "[2.0, 2.0, 2.0] at the end" in text
     assert "Quick run" in text and "`abcdef1234`" in text
-    assert classroom.DONE_MARKER in text
+    assert browsers.DONE_MARKER in text
 
 
-def test_render_without_a_version(classroom):
+def test_render_without_a_version():
     results = {"versions": {"old": {"error": "RuntimeError: streamlit exited"}}}
     meta = {
         "date": "d",
@@ -134,30 +139,27 @@ def test_render_without_a_version(classroom):
         "load_start": [0, 0, 0],
         "load_end": [0, 0, 0],
     }
-    text = classroom.render(results, meta)
+    text = classroom_report.render(results, meta)
     assert (
         "| One Quick-demo student alone, median of its runs (s) | – | – | – |" in text
     )
     assert "- old: RuntimeError: streamlit exited" in text
 
 
-def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice(classroom):
+def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice():
     """With autogroups, the child's group has nice 10 and ours is untouched;
     without them (an empty or missing file for the child), its process has it.
 
     Ours reads as None when this process is in the kernel's root autogroup,
     which prints nothing (CI runs the suite there, like PID 1 here).
     """
-    import os
-    import sys
-
-    before = classroom.autogroup(os.getpid())
-    child = classroom.start_at_nice(
+    before = browsers.autogroup(os.getpid())
+    child = browsers.start_at_nice(
         [sys.executable, "-c", "import time; time.sleep(9)"], 10
     )
     try:
-        mine = classroom.autogroup(os.getpid())
-        theirs = classroom.autogroup(child.pid)
+        mine = browsers.autogroup(os.getpid())
+        theirs = browsers.autogroup(child.pid)
         process_nice = os.getpriority(os.PRIO_PROCESS, child.pid)
     finally:
         child.kill()
@@ -169,13 +171,9 @@ def test_the_browser_starts_in_an_autogroup_of_its_own_at_its_nice(classroom):
         assert (theirs[1], mine) == (10, before)
 
 
-def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser(
-    classroom,
-):
-    import os
-
+def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser():
     hz = os.sysconf("SC_CLK_TCK")
-    monitor = classroom.Monitor(2**22 + 7, max_hours=0.01)  # no such process
+    monitor = Monitor(2**22 + 7, max_hours=0.01)  # no such process
     before = {1: (0, 100), 2: (1, 50), 3: (0, 10)}  # pid: (parent, CPU ticks)
     after = {1: (0, 100 + 2 * hz), 2: (1, 50 + 3 * hz), 3: (0, 10 + hz)}
     monitor._count_cpu(before, [1], [2], {3})
@@ -188,12 +186,32 @@ def test_cpu_time_is_split_into_the_web_process_its_workers_and_the_browser(
     )
 
 
-def test_a_version_whose_server_does_not_start_is_an_error_not_a_crash(
-    classroom, tmp_path
-):
+def test_a_version_whose_server_does_not_start_is_an_error_not_a_crash(tmp_path):
     info: dict = {}
     calls = []
-    classroom.monitored(info, "old", tmp_path, tmp_path / "log", 0.01, calls.append)
+    versions.monitored(info, "old", tmp_path, tmp_path / "log", 0.01, calls.append)
     assert calls == []  # no app.py in the folder: the server never answered
     assert info["error"].startswith("RuntimeError: streamlit exited")
     assert len(info["load_start"]) == len(info["load_end"]) == 3
+
+
+def sleeper() -> subprocess.Popen:
+    command = [sys.executable, "-c", "import time; time.sleep(30)"]
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def test_stop_kills_a_seen_pid_only_while_it_names_the_same_process():
+    """A worker seen earlier is killed by pid, unless the pid now has another
+    start time (it was freed and taken by a process we did not start)."""
+    leader, worker, other = sleeper(), sleeper(), sleeper()
+    try:
+        seen = server.identities([worker.pid])
+        assert seen[worker.pid] == server.start_ticks(worker.pid) is not None
+        taken = {other.pid: server.start_ticks(other.pid) - 1}  # not this one
+        server.stop_process(leader, {**seen, **taken})
+        assert (leader.wait(5), worker.wait(5)) == (-15, -9)
+        assert other.poll() is None  # still running
+    finally:
+        for process in (leader, worker, other):
+            process.kill()
+            process.wait()

@@ -2,10 +2,10 @@
 
 The server is started once (``streamlit run app.py`` on a free port, with the
 Yahoo cache in a temporary folder) and stopped with its whole process group at
-the end. Chromium is Debian's (``/usr/bin/chromium``, or ``CHROMIUM_PATH``),
-driven by Python playwright; nothing is ever downloaded (never run
-``playwright install``). Each test gets a fresh browser context, hence a fresh
-Streamlit session.
+the end, by ``bench/server.py``, the benches' helper. Chromium is Debian's
+(``/usr/bin/chromium``, or ``CHROMIUM_PATH``), driven by Python playwright;
+nothing is ever downloaded (never run ``playwright install``). Each test gets a
+fresh browser context, hence a fresh Streamlit session.
 
 Without Chromium or playwright the tests are skipped with a hint on how to install
 them, except when ``CI=true``: there a missing browser fails the run.
@@ -22,19 +22,13 @@ import csv
 import io
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench.server import Server, start
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -87,122 +81,46 @@ def _browser_problem() -> str | None:
 # --------------------------------------------------------------------------------
 
 
-@dataclass
 class AppServer:
-    """A running ``streamlit run app.py``."""
+    """The session's ``streamlit run app.py`` (a :class:`bench.server.Server`).
 
-    url: str
-    log_path: Path
-    process: subprocess.Popen
-    visited: bool = False
-    """Whether a browser has opened the app yet (see test_e2e_navigation)."""
+    Its attributes and methods are the server's (``url``, ``process``,
+    ``log_path``, ``log_size()``, ``log_since()``, ...), plus :attr:`visited`.
+    """
 
-    def log_size(self) -> int:
-        """Bytes written to the server log so far."""
-        try:
-            return self.log_path.stat().st_size
-        except OSError:
-            return 0
+    def __init__(self, server: Server):
+        self.server = server
+        self.visited = False
+        """Whether a browser has opened the app yet (see test_e2e_navigation)."""
 
-    def log_since(self, offset: int) -> str:
-        """The server log from byte ``offset`` on."""
-        with open(self.log_path, "rb") as log:
-            log.seek(offset)
-            return log.read().decode("utf-8", "replace")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate the server's process group; kill it if it does not stop."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait)
-    # Children that outlived the leader (none expected) go with the group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
 
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Start ``streamlit run app.py`` once for the session and stop it after."""
-    port = _free_port()
     workdir = tmp_path_factory.mktemp("streamlit")
     cache = workdir / "yahoo-cache"
     cache.mkdir()
-    log_path = workdir / "streamlit.log"
     env = {
-        **os.environ,
         "RNN_FORECAST_CACHE": str(cache),
         # One spare worker, so three students are enough to fill every worker.
         "FORECASTING_SURGE": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONUNBUFFERED": "1",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        # The app's files do not change during a run; no watcher threads.
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as a whole
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with code {process.returncode} before it "
-                    f"answered; its log ({log_path}):\n"
-                    + log_path.read_text(errors="replace")[-3000:],
-                    pytrace=False,
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer {url}/_stcore/health within "
-                    f"{SERVER_START_SECONDS} s; its log ({log_path}):\n"
-                    + log_path.read_text(errors="replace")[-3000:],
-                    pytrace=False,
-                )
-            time.sleep(0.25)
-        yield AppServer(url=url, log_path=log_path, process=process)
+        server = start(
+            ROOT,
+            env,
+            log_path=workdir / "streamlit.log",
+            timeout_s=SERVER_START_SECONDS,
+        )
+    except RuntimeError as err:  # it exited or never answered; the log is in err
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield AppServer(server)
     finally:
-        _stop(process)
+        server.stop()
 
 
 # --------------------------------------------------------------------------------

@@ -37,21 +37,20 @@ def _workers(pid: int) -> list[int]:
     return found
 
 
-def test_the_first_page_view_starts_the_workers_before_any_train(
-    tmp_path, monkeypatch
-) -> None:
+def test_the_first_page_view_starts_the_workers_before_any_train(tmp_path) -> None:
     from jobs_for_tests import wait_for
 
-    from bench.classroom import ROOT, serve
+    from bench.server import serve
+    from bench.versions import ROOT, version_env
 
-    monkeypatch.setenv("FORECASTING_WORKERS", "1")
-    monkeypatch.setenv("FORECASTING_SURGE", "0")
-    with serve(ROOT, tmp_path / "streamlit.log") as server:
-        assert _workers(server.process.pid) == []  # nobody has visited yet
+    env = version_env(ROOT, tmp_path)  # empty caches, as the benches' servers
+    env |= {"FORECASTING_WORKERS": "1", "FORECASTING_SURGE": "0"}
+    with serve(ROOT, env, log_path=tmp_path / "streamlit.log") as server:
+        assert _workers(server.pid) == []  # nobody has visited yet
 
         async def first_run() -> wire.Run:
             async with wire.Session(server.url) as session:
                 return await session.run()
 
         assert wire.blocking(first_run()).heading == "Price forecasting"
-        assert wait_for(lambda: len(_workers(server.process.pid)) == 1, 60)
+        assert wait_for(lambda: len(_workers(server.pid)) == 1, 60)
