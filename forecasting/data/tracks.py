@@ -181,21 +181,10 @@ class TrackingData:
                 f"{', '.join(self.features)}; choose another individual."
             )
         first, last = int(complete[0]), int(complete[-1]) + 1
-        values, order, missing = (
-            values[first:last],
-            order[first:last],
-            missing[first:last],
-        )
-        n_interpolated = int(missing.sum())
+        values, order = values[first:last], order[first:last]
+        n_interpolated = int(missing[first:last].sum())
         if n_interpolated:
-            position = _interpolation_axis(order)
-            for j in range(values.shape[1]):
-                column = values[:, j]
-                gaps = np.isnan(column)
-                if gaps.any():
-                    column[gaps] = np.interp(
-                        position[gaps], position[~gaps], column[~gaps]
-                    )
+            _fill_gaps(values, order)
         usable = len(values)
         if usable < min_rows:
             why = f" ({needed_for})" if needed_for else ""
@@ -229,6 +218,20 @@ class TrackingData:
             else:
                 parts.append(order.to_numpy(dtype="float64").tobytes())
         return text.hash_parts(parts)
+
+
+def _fill_gaps(values: np.ndarray, order: np.ndarray) -> None:
+    """Fill the NaN of ``values`` ``(rows, features)`` in place, linearly.
+
+    Each column is interpolated over :func:`_interpolation_axis` of ``order``;
+    the first and last rows must be complete.
+    """
+    position = _interpolation_axis(order)
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        gaps = np.isnan(column)
+        if gaps.any():
+            column[gaps] = np.interp(position[gaps], position[~gaps], column[~gaps])
 
 
 def _interpolation_axis(order: np.ndarray) -> np.ndarray:

@@ -238,6 +238,43 @@ def _age_note(path: Path, prices: PriceData, missing_package: bool) -> str:
     )
 
 
+def _dates(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """The start and end days, checked: valid dates, the start before the end."""
+    start_day, end_day = _day(start, "Start date"), _day(end, "End date")
+    if start_day and end_day and start_day >= end_day:
+        raise DataError(
+            f"Start date {start_day} is not before end date {end_day}; choose a "
+            "start date before the end date."
+        )
+    return start_day, end_day
+
+
+def _fresh(
+    folder: Path, symbol: str, start_day: str | None, end_day: str | None
+) -> tuple[PriceData | None, bool]:
+    """Download the prices and cache them.
+
+    Returns:
+        ``(prices, missing_package)``: ``prices`` is ``None`` when the download
+        failed or gave no usable prices; ``missing_package`` says whether
+        yfinance is not installed.
+    """
+    missing_package = False
+    try:
+        frame = _download(symbol, start_day, end_day)
+    except ImportError:
+        frame, missing_package = None, True
+    if frame is not None:
+        try:
+            prices = finish_prices(frame, symbol, [])
+        except DataError:
+            pass
+        else:
+            _save(prices, _cache_file(folder, symbol, start_day, end_day))
+            return prices, missing_package
+    return None, missing_package
+
+
 def load_ticker(
     symbol: str,
     start: str | None = None,
@@ -269,26 +306,11 @@ def load_ticker(
             no cached download covers the request.
     """
     symbol = _symbol(symbol)
-    start_day, end_day = _day(start, "Start date"), _day(end, "End date")
-    if start_day and end_day and start_day >= end_day:
-        raise DataError(
-            f"Start date {start_day} is not before end date {end_day}; choose a "
-            "start date before the end date."
-        )
+    start_day, end_day = _dates(start, end)
     folder = Path(cache_dir).expanduser() if cache_dir else _default_cache_dir()
-    missing_package = False
-    try:
-        frame = _download(symbol, start_day, end_day)
-    except ImportError:
-        frame, missing_package = None, True
-    if frame is not None:
-        try:
-            prices = finish_prices(frame, symbol, [])
-        except DataError:
-            pass
-        else:
-            _save(prices, _cache_file(folder, symbol, start_day, end_day))
-            return prices
+    prices, missing_package = _fresh(folder, symbol, start_day, end_day)
+    if prices is not None:
+        return prices
     cached = _from_cache(folder, symbol, start_day, end_day)
     if cached is not None:
         prices, path = cached

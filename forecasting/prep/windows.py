@@ -113,6 +113,25 @@ def split_series(
         DataError: If a column is missing or has gaps, the training years hold no
             rows, or nothing is left to test on.
     """
+    data = _feature_columns(frame, columns)
+    if split.method == "years":
+        train, test = _split_by_years(data, split)
+    elif split.method == "fraction":
+        train, test = _split_by_fraction(data, split)
+    else:
+        train, test = _split_by_rows(data, split)
+    return Split(
+        train=train.to_numpy(dtype=np.float64),
+        test=test.to_numpy(dtype=np.float64),
+        train_index=train.index,
+        test_index=test.index,
+        columns=tuple(columns),
+        track=is_track(frame),
+    )
+
+
+def _feature_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The chosen columns of ``frame``, checked to exist and to have no gaps."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
@@ -125,55 +144,62 @@ def split_series(
         raise DataError(
             f"Column {bad[0]!r} has missing values; fill or drop them before splitting."
         )
-    if split.method == "years":
-        if not isinstance(data.index, pd.DatetimeIndex):
-            raise DataError(
-                "A split by years needs dates; this series has none, so split by "
-                "fraction or by row counts instead."
-            )
-        years = data.index.year
-        train_mask = (years >= split.train_start_year) & (years <= split.train_end_year)
-        test_mask = years > split.train_end_year
-        if split.test_end_year is not None:
-            test_mask &= years <= split.test_end_year
-        if not train_mask.any():
-            raise DataError(
-                f"No rows fall in the training years {split.train_start_year}-"
-                f"{split.train_end_year}; the data covers {_year_span(data.index)}, "
-                "so choose training years inside that range."
-            )
-        if not test_mask.any():
-            raise DataError(
-                f"No rows are left to test on after {split.train_end_year}; the data "
-                f"covers {_year_span(data.index)}, so choose an earlier train end year."
-            )
-        train, test = data[train_mask], data[test_mask]
-    elif split.method == "fraction":
-        n_train = int(len(data) * split.train_fraction)
-        if n_train < 2 or n_train >= len(data):
-            raise DataError(
-                f"A training fraction of {split.train_fraction} of {len(data)} rows "
-                "leaves no training or no test rows; choose a fraction between 0.1 "
-                "and 0.95, or use more data."
-            )
-        train, test = data.iloc[:n_train], data.iloc[n_train:]
-    else:
-        needed = split.train_rows + split.test_rows
-        if len(data) < needed:
-            raise DataError(
-                f"The series has {len(data)} rows but {needed} are needed (train "
-                f"{split.train_rows} + test {split.test_rows}); choose fewer rows."
-            )
-        train = data.iloc[: split.train_rows]
-        test = data.iloc[split.train_rows : needed]
-    return Split(
-        train=train.to_numpy(dtype=np.float64),
-        test=test.to_numpy(dtype=np.float64),
-        train_index=train.index,
-        test_index=test.index,
-        columns=tuple(columns),
-        track=is_track(frame),
-    )
+    return data
+
+
+def _split_by_years(
+    data: pd.DataFrame, split: SplitConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on the training years, test on the years after (up to the end year)."""
+    if not isinstance(data.index, pd.DatetimeIndex):
+        raise DataError(
+            "A split by years needs dates; this series has none, so split by "
+            "fraction or by row counts instead."
+        )
+    years = data.index.year
+    train_mask = (years >= split.train_start_year) & (years <= split.train_end_year)
+    test_mask = years > split.train_end_year
+    if split.test_end_year is not None:
+        test_mask &= years <= split.test_end_year
+    if not train_mask.any():
+        raise DataError(
+            f"No rows fall in the training years {split.train_start_year}-"
+            f"{split.train_end_year}; the data covers {_year_span(data.index)}, "
+            "so choose training years inside that range."
+        )
+    if not test_mask.any():
+        raise DataError(
+            f"No rows are left to test on after {split.train_end_year}; the data "
+            f"covers {_year_span(data.index)}, so choose an earlier train end year."
+        )
+    return data[train_mask], data[test_mask]
+
+
+def _split_by_fraction(
+    data: pd.DataFrame, split: SplitConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on the first ``train_fraction`` of the rows, test on the rest."""
+    n_train = int(len(data) * split.train_fraction)
+    if n_train < 2 or n_train >= len(data):
+        raise DataError(
+            f"A training fraction of {split.train_fraction} of {len(data)} rows "
+            "leaves no training or no test rows; choose a fraction between 0.1 "
+            "and 0.95, or use more data."
+        )
+    return data.iloc[:n_train], data.iloc[n_train:]
+
+
+def _split_by_rows(
+    data: pd.DataFrame, split: SplitConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on the first ``train_rows`` rows, test on the ``test_rows`` after."""
+    needed = split.train_rows + split.test_rows
+    if len(data) < needed:
+        raise DataError(
+            f"The series has {len(data)} rows but {needed} are needed (train "
+            f"{split.train_rows} + test {split.test_rows}); choose fewer rows."
+        )
+    return data.iloc[: split.train_rows], data.iloc[split.train_rows : needed]
 
 
 @dataclass(frozen=True)
