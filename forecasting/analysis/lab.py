@@ -232,6 +232,21 @@ def _pair_verdict(
     )
 
 
+def _seed_arrays(seed_rmse: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+    """Kind -> RMSE per seed ``(seeds,)``, checked: enough seeds, the same count."""
+    arrays = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in seed_rmse.items()}
+    for kind, values in arrays.items():
+        if len(values) < MIN_SEEDS:
+            raise ValueError(
+                f"seeds must be at least {MIN_SEEDS} for a paired comparison, got "
+                f"{len(values)} for {kind}"
+            )
+    if len({len(v) for v in arrays.values()}) > 1:
+        counts = ", ".join(f"{k} {len(v)}" for k, v in arrays.items())
+        raise ValueError(f"every model needs the same seeds, got {counts}")
+    return arrays
+
+
 def paired_comparison(
     seed_rmse: Mapping[str, Sequence[float]],
     labels: Mapping[str, str] | None = None,
@@ -264,16 +279,7 @@ def paired_comparison(
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     names = {**MODEL_LABELS, **(labels or {})}
-    arrays = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in seed_rmse.items()}
-    for kind, values in arrays.items():
-        if len(values) < MIN_SEEDS:
-            raise ValueError(
-                f"seeds must be at least {MIN_SEEDS} for a paired comparison, got "
-                f"{len(values)} for {kind}"
-            )
-    if len({len(v) for v in arrays.values()}) > 1:
-        counts = ", ".join(f"{k} {len(v)}" for k, v in arrays.items())
-        raise ValueError(f"every model needs the same seeds, got {counts}")
+    arrays = _seed_arrays(seed_rmse)
     result = []
     for a, b in itertools.combinations(arrays, 2):
         differences = arrays[a] - arrays[b]

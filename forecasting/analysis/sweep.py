@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.analysis.compare import naive_baselines, plan_comparison
+from forecasting.analysis.compare import plan_comparison
+from forecasting.analysis.scores import naive_baselines
 from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.nn.jobs import FitJob, FitResult
 from forecasting.prep.windows import Split
