@@ -326,17 +326,18 @@ def serve(
     app_dir: Path,
     env: dict[str, str] | None = None,
     port: int | None = None,
-    **options: object,
+    *,
+    script: str = "app.py",
+    log_path: Path | None = None,
+    timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[Server]:
     """:func:`start` a server for the length of the ``with`` block, then stop it.
 
-    Args:
-        app_dir: As in :func:`start`.
-        env: As in :func:`start`.
-        port: As in :func:`start`.
-        **options: :func:`start`'s keyword arguments.
+    The arguments are :func:`start`'s.
     """
-    server = start(app_dir, env, port, **options)  # type: ignore[arg-type]
+    server = start(
+        app_dir, env, port, script=script, log_path=log_path, timeout_s=timeout_s
+    )
     try:
         yield server
     finally:
