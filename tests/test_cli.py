@@ -178,7 +178,7 @@ def test_presets_are_listed(capsys):
 
 
 def test_preset_fills_settings_and_flags_override(capsys):
-    from forecasting.cli.main import build_parser, resolve_config
+    from forecasting.cli.parser import build_parser, resolve_config
     from forecasting.settings.presets import get_preset
 
     preset = get_preset("stacked-simple-rnn")
@@ -193,7 +193,7 @@ def test_preset_fills_settings_and_flags_override(capsys):
 
 
 def test_the_command_line_keeps_one_spare_worker_unless_told(monkeypatch):
-    from forecasting.cli.main import build_parser, cli_engine_settings
+    from forecasting.cli.parser import build_parser, cli_engine_settings
 
     monkeypatch.delenv("FORECASTING_SURGE", raising=False)
     compare = ["compare", "--sample", "mastercard"]

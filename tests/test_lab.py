@@ -484,7 +484,7 @@ def test_config_settings_and_their_difference():
 
 
 def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
-    from forecasting.cli.main import _print_report, to_json
+    from forecasting.cli.report import print_report, to_json
 
     result = to_json(hand_comparison(seeds=3))
     assert result["models"]["lstm"]["best_lag"] == 1
@@ -499,7 +499,7 @@ def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
     assert set(pair) == {"a", "b", "mean_diff", "ci_low", "ci_high", "verdict"}
     assert pair["verdict"].startswith("GRU has a lower error than LSTM")
     assert "paired" not in to_json(hand_comparison(seeds=1))
-    _print_report(hand_comparison(seeds=3), "hand", None, None)
+    print_report(hand_comparison(seeds=3), "hand", None, None)
     out = capsys.readouterr().out
     assert "skill" in out and "best_lag" in out
     assert "LSTM mostly copies the last value" in out
@@ -507,7 +507,7 @@ def test_cli_json_and_report_of_a_hand_made_comparison(capsys):
 
 
 def test_the_cli_offers_the_random_walk_sample_and_preset():
-    from forecasting.cli.main import build_parser
+    from forecasting.cli.parser import build_parser
 
     args = build_parser().parse_args(["compare", "--sample", "random_walk"])
     assert args.sample == "random_walk"
