@@ -42,7 +42,7 @@ from forecasting.analysis.compare import run_comparison
 from forecasting.cli.main import CLI_SURGE
 from forecasting.data import load_sample, series_frame
 from forecasting.runtime.engine import Engine
-from forecasting.runtime.workers import LocalBackend, cores
+from forecasting.runtime.local import LocalBackend, cores
 from forecasting.settings.config import (
     WORKER_INITIALIZER,
     ExperimentConfig,

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from test_prepare import fit_first, job_with_seed
 
-from forecasting.runtime.engine import Engine
-from forecasting.runtime.workers import (
-    LocalBackend,
+from forecasting.runtime.compile_cache import (
     compile_cache_dir,
     cpu_fingerprint,
     xla_flags,
 )
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.local import LocalBackend
 
 
 def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():

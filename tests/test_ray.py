@@ -38,7 +38,7 @@ CONFIG = ExperimentConfig(
 
 @pytest.fixture(scope="module")
 def ray_engine():
-    from forecasting.runtime.workers import RayBackend
+    from forecasting.runtime.ray_backend import RayBackend
 
     engine = Engine(RayBackend(workers=2))  # starts a local Ray (no RAY_ADDRESS)
     assert ray.is_initialized()

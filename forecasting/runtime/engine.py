@@ -4,21 +4,19 @@ An :class:`Engine` takes jobs (:mod:`forecasting.nn.jobs`) from several owners (
 browser sessions of a class, or the command line), keeps them in a queue that is
 fair between owners, and hands them to a backend that runs them:
 
-* :class:`forecasting.runtime.workers.LocalBackend` (the default): worker processes on
+* :class:`forecasting.runtime.local.LocalBackend` (the default): worker processes on
   this machine, each importing TensorFlow once and recycled after some jobs;
-* :class:`forecasting.runtime.workers.RayBackend`: the same jobs as Ray tasks, on a Ray
-  cluster or a local Ray.
+* :class:`forecasting.runtime.ray_backend.RayBackend`: the same jobs as Ray tasks, on
+  a Ray cluster or a local Ray.
 
-Fairness: the next job goes to the owner with the fewest jobs running, ties going
-to the owner served longest ago; within one owner jobs run in the order given.
-A backend may keep *surge* slots beyond one worker per core
-(:meth:`Engine._surge_queues`): a student who arrives while others' long runs hold
-every core starts a whole comparison at once (the processes share the cores)
-instead of waiting for those runs to end, while a class's short jobs take turns
-on the regular workers; and a lone user's long jobs do not end with a round of
-one job and a core idle. Spare workers start ahead only once several owners use
-the engine (``want_surge``). Where training runs is
+What happens next is decided by one pure function,
+:func:`forecasting.runtime.policy.decide`: the engine's thread builds a snapshot
+of plain data (the queues, the running jobs, the backend's workers, who is
+connected), asks it, and carries out its actions (start a job on a worker, start
+a spare worker, compile ahead, forget a silent owner). The rules and their
+constants are listed there. Where training runs is
 :class:`forecasting.settings.config.EngineSettings` (flags, then the environment).
+
 Identical jobs (same :meth:`key`) run once and serve every ticket that asked for
 them; finished results are kept (a few hundred) and served again at once. A ticket
 can be cancelled: a queued job is dropped, a running one stops at its next epoch
@@ -37,23 +35,28 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from forecasting.runtime.protocol import Backend, Event, Job, JobCancelled, JobFailed
+from forecasting.runtime import policy as rules
+from forecasting.runtime.policy import POLICY, Policy
+from forecasting.runtime.protocol import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Backend,
+    Event,
+    Job,
+    JobCancelled,
+    JobFailed,
+    Status,
+    Ticket,
+    compile_key,
+)
 
 LOG = logging.getLogger(__name__)
-
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = (
-    "queued",
-    "running",
-    "done",
-    "failed",
-    "cancelled",
-)
-SURGE_WAIT_S = 15.0
-"""A job that would wait longer than this for a regular slot may take a surge one
-(the wait projected from the running jobs' epochs)."""
 
 
 @dataclass
@@ -64,56 +67,32 @@ class _Entry:
     key: str
     job: Job
     owner: str
+    compile_key: str | None = None
     tickets: set[str] = field(default_factory=set)
     state: str = QUEUED
     progress: list[dict[str, Any]] = field(default_factory=list)
     result: Any = None
     error: JobFailed | None = None
-    submitted: float = 0.0
-    started: float | None = None
+    started: float = 0.0
     cancel_sent: bool = False
-    surge: bool = False
+    spare: bool = False
     epochs_seen: list[tuple[int, float]] = field(default_factory=list)
     """(epoch, monotonic time) of its first and latest epoch reports."""
 
-
-@dataclass(frozen=True)
-class Ticket:
-    """A claim on one job's result.
-
-    Attributes:
-        id: This ticket.
-        job_id: The job (shared by tickets of identical jobs).
-        owner: Who asked (a browser session id, ``"cli"``...).
-        label: The job's label, e.g. ``"GRU, seed 455"``.
-    """
-
-    id: str
-    job_id: str
-    owner: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Status:
-    """Where a ticket stands.
-
-    Attributes:
-        state: ``"queued"``, ``"running"``, ``"done"``, ``"failed"`` or
-            ``"cancelled"``.
-        position: Place in the queue (1 = next), 0 unless queued.
-        wait_seconds: Estimated seconds until it starts (queued only).
-        progress: The latest progress payload (``{"epoch", "epochs", "logs"}``).
-        error: The failure sentence, if failed.
-        error_kind: The failure's type name (``"DataError"``, ``"WorkerDied"``...).
-    """
-
-    state: str
-    position: int = 0
-    wait_seconds: float = 0.0
-    progress: dict[str, Any] | None = None
-    error: str | None = None
-    error_kind: str | None = None
+    def running(self) -> rules.Running:
+        """The policy's view of it, once running."""
+        seen = self.epochs_seen
+        epochs = (self.progress[-1] if self.progress else {}).get("epochs")
+        return rules.Running(
+            self.id,
+            self.owner,
+            self.started,
+            self.job.estimate,
+            self.spare,
+            seen[0] if seen else None,
+            seen[-1] if seen else None,
+            epochs if isinstance(epochs, int) else None,
+        )
 
 
 class Engine:
@@ -122,27 +101,40 @@ class Engine:
     Args:
         backend: What runs the jobs.
         owner_ttl: Seconds without a heartbeat after which a heartbeating owner's
-            jobs are cancelled.
-        keep_results: Finished results kept for identical later jobs.
+            jobs are cancelled; ``None`` for the policy's ``owner_ttl_s``.
+        keep_results: Finished results kept for identical later jobs; ``None``
+            for the policy's ``keep_results``.
+        policy: The scheduler's constants (:class:`Policy`).
     """
 
     def __init__(
-        self, backend: Backend, owner_ttl: float = 45.0, keep_results: int = 256
+        self,
+        backend: Backend,
+        owner_ttl: float | None = None,
+        keep_results: int | None = None,
+        policy: Policy = POLICY,
     ):
         self.backend = backend
-        self.owner_ttl = owner_ttl
-        self._keep = keep_results
+        self.policy = replace(
+            policy,
+            owner_ttl_s=policy.owner_ttl_s if owner_ttl is None else owner_ttl,
+            keep_results=policy.keep_results if keep_results is None else keep_results,
+        )
+        self.owner_ttl = self.policy.owner_ttl_s
+        self._keep = self.policy.keep_results
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._entries: dict[str, _Entry] = {}
         self._by_key: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
         self._queues: OrderedDict[str, deque[str]] = OrderedDict()
-        self._served: dict[str, int] = {}
-        self._beats: dict[str, float] = {}
+        self._served: dict[str, int] = {}  # owner -> serial of its latest start
+        self._seen: dict[str, float] = {}  # owner -> its latest sign of life
+        self._beats: set[str] = set()  # owners that send heartbeats
         self._finished: OrderedDict[str, _Entry] = OrderedDict()
         self._to_cancel: list[str] = []
-        self._surge_wanted = False  # for the backend's surge slots: _dispatch()
+        self._recent: OrderedDict[str, Job] = OrderedDict()  # compile key -> job
+        self._last_job_event = -float("inf")  # a job started or ended
         self._closed = False
         self.launched = 0
         """How many jobs were handed to the backend (not served from results)."""
@@ -154,19 +146,17 @@ class Engine:
     # Submitting, cancelling, asking -------------------------------------------------
     def submit(self, job: Job, owner: str = "cli") -> Ticket:
         """Queue a job (or join an identical one) and return a ticket for it."""
-        key = job.key()
+        key, compiled = job.key(), compile_key(job)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the engine is shut down")
             entry = self._live(key)
             if entry is None:
-                entry = _Entry(f"j{next(self._ids)}", key, job, owner)
-                entry.submitted = time.monotonic()
+                entry = _Entry(f"j{next(self._ids)}", key, job, owner, compiled)
                 self._entries[entry.id] = entry
                 self._by_key[key] = entry.id
                 self._queues.setdefault(owner, deque()).append(entry.id)
-            if owner in self._beats:  # submitting is a sign of life
-                self._beats[owner] = time.monotonic()
+            self._seen[owner] = time.monotonic()  # submitting is a sign of life
             ticket = Ticket(f"t{next(self._ids)}", entry.id, owner, job.label)
             entry.tickets.add(ticket.id)
             self._tickets[ticket.id] = ticket
@@ -213,7 +203,8 @@ class Engine:
     def heartbeat(self, owner: str) -> None:
         """Say the owner is still there (owners that never beat are never reaped)."""
         with self._lock:
-            self._beats[owner] = time.monotonic()
+            self._beats.add(owner)
+            self._seen[owner] = time.monotonic()
 
     def status(self, ticket: Ticket) -> Status:
         """Where a ticket's job stands (see :class:`Status`)."""
@@ -223,7 +214,8 @@ class Engine:
                 return Status(CANCELLED)
             latest = entry.progress[-1] if entry.progress else None
             if entry.state == QUEUED:
-                position, wait = self._place(entry.id)
+                now = time.monotonic()
+                position, wait = rules.place_in_line(self._view(now), entry.id, now)
                 return Status(QUEUED, position, wait, latest)
             error = entry.error
             return Status(
@@ -269,62 +261,6 @@ class Engine:
         if entry is not None:
             return entry
         return next((e for e in self._finished.values() if e.id == ticket.job_id), None)
-
-    def _place(self, entry_id: str) -> tuple[int, float]:
-        """Queue position of an entry and the estimated wait before it starts."""
-        running = self._running_counts()
-        served = dict(self._served)
-        queues = {o: list(q) for o, q in self._queues.items() if q}
-        ahead = 0.0
-        for position in itertools.count(1):
-            owner = self._pick(queues, running, served)
-            if owner is None:
-                break
-            job_id = queues[owner].pop(0)
-            if job_id == entry_id:
-                return position, self._wait(ahead)
-            ahead += self._entries[job_id].job.estimate
-            running[owner] = running.get(owner, 0) + 1
-            served[owner] = max(served.values(), default=0) + 1
-        return 0, 0.0
-
-    def _wait(self, queued_ahead: float) -> float:
-        now = time.monotonic()
-        remaining = sum(
-            self._remaining(e, now)
-            for e in self._entries.values()
-            if e.state == RUNNING
-        )
-        regular = self.backend.capacity - getattr(self.backend, "surge", 0)
-        return (remaining + queued_ahead) / max(1, regular)
-
-    @staticmethod
-    def _remaining(entry: _Entry, now: float) -> float:
-        """Seconds a running job probably still needs, for a waiting user.
-
-        From the pace of its epochs (:meth:`_pace_left`); before that its
-        estimate, or, once past it, as long again as it has run.
-        """
-        elapsed = now - (entry.started or now)
-        left = Engine._pace_left(entry, now)
-        return max(entry.job.estimate - elapsed, elapsed) if left is None else left
-
-    def _running_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for entry in self._entries.values():
-            if entry.state == RUNNING:
-                counts[entry.owner] = counts.get(entry.owner, 0) + 1
-        return counts
-
-    @staticmethod
-    def _pick(
-        queues: dict[str, Any], running: dict[str, int], served: dict[str, int]
-    ) -> str | None:
-        """The owner whose job goes next: fewest running, then served longest ago."""
-        waiting = [o for o, q in queues.items() if q]
-        if not waiting:
-            return None
-        return min(waiting, key=lambda o: (running.get(o, 0), served.get(o, 0)))
 
     # Waiting for results --------------------------------------------------------------
     def gather(
@@ -372,16 +308,12 @@ class Engine:
             with self._lock:
                 if self._closed:
                     break
-                self._reap()
                 cancels, self._to_cancel = self._to_cancel, []
-                launches = self._dispatch()
+                calls = self._decide()
             for entry_id in cancels:
                 self.backend.cancel(entry_id)
-            for entry in launches:
-                self.backend.launch(entry.id, entry.job)
-            if hasattr(self.backend, "want_surge"):
-                # Owners ever served: more than one is a class.
-                self.backend.want_surge(self._surge_wanted, len(self._served) > 1)
+            for call in calls:
+                call()
             try:
                 events = self.backend.poll(0.1)
             except Exception:  # a backend hiccup must not stop the engine
@@ -392,115 +324,94 @@ class Engine:
                 for event in events:
                     self._handle(event)
 
-    def _dispatch(self) -> list[_Entry]:
-        free = self.backend.free_slots()
-        launches: list[_Entry] = []
-        running = self._running_counts()
-        regular = self.backend.capacity - getattr(self.backend, "surge", 0)
-        holders = [
-            e.owner
-            for e in self._entries.values()
-            if e.state == RUNNING and not e.surge
-        ]
-        while free > 0:
-            queues: dict[str, Any] = self._queues
-            surge = len(holders) >= regular  # only surge slots are free
-            if surge:
-                queues = self._surge_queues(holders)
-            owner = self._pick(queues, running, self._served)
-            if owner is None:
-                break
-            entry = self._entries[self._queues[owner].popleft()]
-            entry.state, entry.started = RUNNING, time.monotonic()
-            entry.surge = surge
-            if not surge:
-                holders.append(owner)
-            running[owner] = running.get(owner, 0) + 1
-            self._served[owner] = max(self._served.values(), default=0) + 1
-            launches.append(entry)
-            self.launched += 1
-            free -= 1
+    def _view(
+        self, now: float, workers: tuple[rules.Worker, ...] = ()
+    ) -> rules.Snapshot:
+        """The snapshot the policy decides on (plain data, no references)."""
+        queues = tuple(
+            rules.OwnerQueue(
+                owner,
+                tuple(
+                    rules.Queued(
+                        i, self._entries[i].job.estimate, self._entries[i].compile_key
+                    )
+                    for i in queue
+                ),
+                self._served.get(owner, 0),
+            )
+            for owner, queue in self._queues.items()
+            if queue
+        )
+        backend = self.backend
+        return rules.Snapshot(
+            queues,
+            tuple(e.running() for e in self._entries.values() if e.state == RUNNING),
+            workers,
+            regular=backend.capacity - backend.spare,
+            spare=backend.spare,
+            cores=backend.cores,
+            seen=dict(self._seen),
+            heartbeating=frozenset(self._beats),
+            recent_keys=tuple(self._recent),
+            last_job_event=self._last_job_event,
+            can_prepare=backend.can_prepare,
+        )
+
+    def _decide(self) -> list[Callable[[], None]]:
+        """Ask the policy and carry out its actions on the engine's side.
+
+        Returns:
+            The backend's part, to call outside the lock.
+        """
+        now = time.monotonic()
+        actions = rules.decide(
+            self._view(now, self.backend.workers()), now, self.policy
+        )
+        if any(isinstance(a, rules.Reap) for a in actions):
+            for action in actions:
+                self._reap(action)  # type: ignore[arg-type]
+            actions = rules.decide(
+                self._view(now, self.backend.workers()), now, self.policy
+            )
+        calls = [self._carry_out(action, now) for action in actions]
         for owner in [o for o, q in self._queues.items() if not q]:
             del self._queues[owner]
-        # Someone a surge slot is for still waits, or a lone user soon will.
-        self._surge_wanted = len(holders) >= regular and (
-            bool(self._surge_queues(holders))
-            or self._lone_tail(dict(self._queues), by_estimate=True)
-        )
-        return launches
+        return calls
 
-    def _soonest_regular(self) -> float:
-        """Seconds until the first regular slot probably frees (inf if none).
+    def _carry_out(self, action: rules.Action, now: float) -> Callable[[], None]:
+        """The engine's part of one action now; the backend's part returned."""
+        backend = self.backend
+        if isinstance(action, rules.StartSpare):
+            return backend.start_spare
+        if isinstance(action, rules.Prepare):
+            job = self._recent[action.key]
+            return lambda: backend.prepare(action.worker, job)
+        if not isinstance(action, rules.Start):
+            raise ValueError(
+                f"action must be Start, StartSpare or Prepare, got {action!r}"
+            )
+        entry = self._entries[action.job_id]
+        self._queues[entry.owner].remove(entry.id)
+        entry.state, entry.started, entry.spare = RUNNING, now, action.spare
+        self._served[entry.owner] = max(self._served.values(), default=0) + 1
+        self._last_job_event = now
+        self.launched += 1
+        if entry.compile_key is not None:
+            self._recent.pop(entry.compile_key, None)
+            self._recent[entry.compile_key] = entry.job
+            while len(self._recent) > self.policy.compiled_keys:
+                del self._recent[next(iter(self._recent))]
+        return lambda: backend.launch(entry.id, entry.job, action.worker)
 
-        Projected from each job's epochs (:meth:`_projected`), not from the
-        estimates, which count a compile most jobs skip: so the short jobs of a
-        class that pressed Train together are not taken for long ones.
-        """
-        now = time.monotonic()
-        held = [e for e in self._entries.values() if e.state == RUNNING and not e.surge]
-        return min((self._projected(e, now) for e in held), default=float("inf"))
-
-    @staticmethod
-    def _projected(entry: _Entry, now: float) -> float:
-        """Seconds a running job still needs, not trusting its estimate.
-
-        From the pace of its epochs; before that, as long again as it has run.
-        """
-        left = Engine._pace_left(entry, now)
-        return now - (entry.started or now) if left is None else left
-
-    @staticmethod
-    def _pace_left(entry: _Entry, now: float) -> float | None:
-        """Seconds left at the pace from its first to its latest epoch report.
-
-        None before two reports: it may be compiling, and the first epoch's time
-        includes the start.
-        """
-        seen = entry.epochs_seen
-        epochs = (entry.progress[-1] if entry.progress else {}).get("epochs")
-        if len(seen) < 2 or not isinstance(epochs, int) or seen[-1][0] <= seen[0][0]:
-            return None
-        (first, t0), (last, t1) = seen[0], seen[-1]
-        return max(0.0, (t1 - t0) / (last - first) * (epochs - last) - (now - t1))
-
-    def _surge_queues(self, holders: list[str]) -> dict[str, Any]:
-        """The queues of owners a surge slot is for.
-
-        Only while no regular slot frees within :data:`SURGE_WAIT_S`, and then
-        owners who hold no regular slot: behind others' long runs a newcomer
-        starts at once, while in a class that presses Train together the short
-        jobs take the regular workers in turn (more processes than cores cost CPU
-        time). Or the next job of a lone user (:meth:`_lone_tail`).
-        """
-        if self._soonest_regular() <= SURGE_WAIT_S:
-            return {}
-        waiting = {o: q for o, q in self._queues.items() if q}
-        newcomers = {o: q for o, q in waiting.items() if o not in holders}
-        return newcomers or (waiting if self._lone_tail(waiting) else {})
-
-    def _lone_tail(self, waiting: dict[str, Any], by_estimate: bool = False) -> bool:
-        """Whether the only owner ever served waits behind its own long runs.
-
-        Then its next job takes one surge slot and shares the cores: five long
-        seeds on two workers no longer end with a round of one job and a core
-        idle. Not in a class (surge slots are for newcomers there), and only when
-        every running job's epochs show more than :data:`SURGE_WAIT_S` left; or,
-        ``by_estimate``, its estimate until its epochs tell (to start the spare
-        worker ahead, so that it has imported TensorFlow by then).
-        """
-        if len(self._served) != 1 or waiting.keys() != self._served.keys():
-            return False
-        running = [e for e in self._entries.values() if e.state == RUNNING]
-        if any(e.surge for e in running):
-            return False
-        now = time.monotonic()
-        lefts = [self._pace_left(e, now) for e in running]
-        if by_estimate:
-            lefts = [
-                e.job.estimate - (now - (e.started or now)) if left is None else left
-                for e, left in zip(running, lefts, strict=True)
-            ]
-        return all(left is not None and left > SURGE_WAIT_S for left in lefts)
+    def _reap(self, action: rules.Reap) -> None:
+        """Forget a silent owner; cancel its jobs if it sent heartbeats."""
+        del self._seen[action.owner]
+        if not action.cancel:
+            return
+        LOG.info("cancelling the jobs of %s (no heartbeat)", action.owner)
+        self._beats.discard(action.owner)
+        for ticket in [t for t in self._tickets.values() if t.owner == action.owner]:
+            self._drop_ticket(ticket.id)
 
     def _handle(self, event: Event) -> None:
         what, entry_id = event[0], event[1]
@@ -513,7 +424,9 @@ class Engine:
             epoch = event[2].get("epoch")
             if isinstance(epoch, int):  # the first report, and this one
                 entry.epochs_seen = [*entry.epochs_seen[:1], (epoch, time.monotonic())]
-        elif what == "done":
+            return
+        self._last_job_event = time.monotonic()
+        if what == "done":
             entry.result = event[2]
             self._forget(entry, DONE)
         elif what == "failed":
@@ -539,15 +452,6 @@ class Engine:
             if unheld is None:
                 break
             del self._finished[unheld]
-
-    def _reap(self) -> None:
-        now = time.monotonic()
-        for owner, beat in list(self._beats.items()):
-            if now - beat > self.owner_ttl:
-                LOG.info("cancelling the jobs of %s (no heartbeat)", owner)
-                del self._beats[owner]
-                for ticket in [t for t in self._tickets.values() if t.owner == owner]:
-                    self._drop_ticket(ticket.id)
 
     def owners(self) -> list[str]:
         """Owners that hold tickets for queued or running jobs."""

@@ -15,15 +15,17 @@ from forecasting.settings.errors import DataError
 
 def make_engine(settings: EngineSettings) -> Engine:
     """Start an engine with the backend the settings name."""
-    from forecasting.runtime import workers  # its imports only when needed
-
     if settings.engine == "ray":
-        backend = workers.RayBackend(
+        from forecasting.runtime.ray_backend import RayBackend  # imports ray
+
+        backend = RayBackend(
             settings.ray_address, settings.workers, initializer=settings.initializer
         )
         return Engine(backend)
+    from forecasting.runtime.local import LocalBackend
+
     return Engine(
-        workers.LocalBackend(
+        LocalBackend(
             settings.workers, surge=settings.surge, initializer=settings.initializer
         )
     )
