@@ -235,6 +235,23 @@ def test_figure_of_a_gru_and_of_a_simple_rnn():
         cell_figure(fake_trace("gru"), columns=["X"])
 
 
+def test_the_charts_import_no_tensorflow_though_the_cell_figure_reads_nn():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, forecasting.charts, forecasting.charts.cell, "
+        "forecasting.charts.lab; "
+        "print(sorted({'streamlit', 'tensorflow', 'keras'} & set(sys.modules)))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 # Against Keras --------------------------------------------------------------------
 
 
