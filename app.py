@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import nav, runner
+from ui import nav
+from ui.running import jobs, sessions
 
 st.set_page_config(
     page_title="RNN Forecast Explorer",
@@ -46,13 +47,13 @@ nav.forward(page, PAGES)
 with st.sidebar:
     for item in PAGES:
         st.page_link(item)
-    runner.sidebar_note(page.url_path or "price")
+    jobs.sidebar_note(page.url_path or "price")
     st.divider()
     st.caption(
         "**RNN Forecast Explorer** trains LSTM, GRU and SimpleRNN networks side by "
         "side on the same data and compares their forecasts with a naive baseline. "
         "Everything runs on this computer; the bundled samples work offline."
     )
-runner.warm_engine()  # workers import TensorFlow while the student reads
+sessions.warm_engine()  # workers import TensorFlow while the student reads
 with nav.inside_app():
     page.run()

@@ -16,8 +16,11 @@ from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, rollout_error
 from forecasting.nn.models import parameter_count
 from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
-from ui import inside, nav, runner, state
-from ui.tables import BEST_STYLE
+from ui import nav
+from ui.forms import state
+from ui.running import jobs, runs
+from ui.views import cell
+from ui.views.tables import BEST_STYLE
 
 nav.require_app("learn")
 st.title("Learn: how recurrent networks forecast")
@@ -146,7 +149,7 @@ if st.button(
     help="Builds the three models in Keras (this loads TensorFlow if it is not "
     "loaded yet) and shows model.summary().",
 ):
-    checked = runner.check_with_keras(
+    checked = jobs.check_with_keras(
         MODEL_KINDS, TUTORIAL.window, features, units, layers
     )
     for kind, (keras_count, text) in checked.items():
@@ -175,7 +178,7 @@ st.markdown(
     "(docs/RESULTS.md), as expected if a daily price change is close to "
     "unpredictable from past prices alone."
 )
-price_run = state.last_run("price")
+price_run = runs.last_run("price")
 if price_run is None:
     st.info(
         "Train on the **Price forecasting** page, then come back: this section "
@@ -244,7 +247,7 @@ st.markdown(
     "that positions change little between frames. Try it on the **Tracking "
     "forecasting** page with a free-run horizon."
 )
-track_run = state.last_run("tracking")
+track_run = runs.last_run("tracking")
 errors = rollout_error(track_run.comparison) if track_run is not None else {}
 if not errors:
     st.info(
@@ -308,4 +311,4 @@ if not cell_runs:
         "come back to look inside your own model."
     )
 else:
-    inside.show(cell_runs)
+    cell.show(cell_runs)

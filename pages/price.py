@@ -1,7 +1,7 @@
 """Price forecasting: train LSTM, GRU and SimpleRNN on a price series and compare.
 
-Read the widgets, build the config, call the core through :mod:`ui.runner`, draw
-the results with :mod:`ui.results`. Training happens only when the form's button
+Read the widgets, build the config, call the core through :mod:`ui.running.jobs`, draw
+the results with :mod:`ui.views.compare`. Training happens only when the form's button
 is pressed; everything else redraws from the session's results.
 """
 
@@ -16,7 +16,10 @@ from forecasting.data import DataError, PriceData, series_frame
 from forecasting.prep.windows import Split, split_series
 from forecasting.settings.config import MODEL_KINDS, ExperimentConfig, SplitConfig
 from forecasting.settings.presets import Preset
-from ui import evaluation, links, loaders, nav, results, runner, sources, state, widgets
+from ui import nav
+from ui.forms import links, loaders, sources, state, widgets
+from ui.running import jobs, runs
+from ui.views import compare
 
 PAGE = "price"
 UNTIL_END = "until the end of the data"
@@ -210,10 +213,10 @@ widgets.preset_picker("price", "compare", preset_values, lambda _: n_train)
 with st.form("price_form", border=True):
     max_window = len(frame) - 2 if frame is not None else 1000
     choices = widgets.training_controls("price", max_window)
-    rollout = evaluation.free_run_input()
+    rollout = widgets.free_run_input()
     if choices.config is not None and not choices.error:
         caption = widgets.estimate_caption(choices.config, n_train)
-        st.caption(caption + runner.budget_note())
+        st.caption(caption + jobs.budget_note())
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"
     )
@@ -228,7 +231,7 @@ if not choices.error and columns and split_config is not None:
         if submitted:
             st.error(str(err))
 key = (
-    runner.cache_key(data.fingerprint(), config, rollout)
+    jobs.cache_key(data.fingerprint(), config, rollout)
     if data is not None and config is not None
     else None
 )
@@ -248,7 +251,7 @@ if submitted:
             "shown above, then press Train."
         )
     else:
-        runner.start_training(
+        jobs.start_training(
             PAGE,
             frame,
             config,
@@ -261,15 +264,15 @@ if submitted:
             },
             rollout_steps=rollout,
         )
-runner.follow_and_store(PAGE)
+jobs.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------
-record = state.find_run(PAGE, key) if key else None
+record = runs.find_run(PAGE, key) if key else None
 current = record is not None
-record = record or state.last_run(PAGE)
+record = record or runs.last_run(PAGE)
 if record is not None:
     st.divider()
-    results.price_results(record, current)
+    compare.price_results(record, current)
 else:
     st.info(
         "Press **Train models** to train. Results (charts, metrics and downloads) "

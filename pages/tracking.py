@@ -1,7 +1,7 @@
 """Tracking forecasting: predict where an animal goes next from where it has been.
 
-Read the widgets, build the config, call the core through :mod:`ui.runner`, draw
-the results with :mod:`ui.results`. Training happens only when the form's button
+Read the widgets, build the config, call the core through :mod:`ui.running.jobs`, draw
+the results with :mod:`ui.views.compare`. Training happens only when the form's button
 is pressed.
 """
 
@@ -17,7 +17,10 @@ from forecasting.data import DataError, TrackingData, series_frame
 from forecasting.prep.windows import Split, split_series
 from forecasting.settings.config import TRACKS_DEFAULT, ExperimentConfig, SplitConfig
 from forecasting.settings.presets import Preset, get_preset
-from ui import links, loaders, nav, results, runner, sources, state, widgets
+from ui import nav
+from ui.forms import links, loaders, sources, state, widgets
+from ui.running import jobs, runs
+from ui.views import compare
 
 PAGE = "tracking"
 DEFAULT_SPLIT = TRACKS_DEFAULT.split
@@ -206,7 +209,7 @@ with st.form("trk_form", border=True):
     )
     if choices.config is not None and not choices.error:
         caption = widgets.estimate_caption(choices.config, n_train)
-        st.caption(caption + runner.budget_note())
+        st.caption(caption + jobs.budget_note())
     submitted = st.form_submit_button(
         "Train models", type="primary", icon=":material/play_arrow:"
     )
@@ -223,7 +226,7 @@ if not choices.error and columns and split_config is not None:
             st.error(str(err))
 data_key = f"{data.fingerprint()}:{individual}" if data is not None else None
 key = (
-    runner.cache_key(data_key, config, rollout)
+    jobs.cache_key(data_key, config, rollout)
     if data_key and config is not None
     else None
 )
@@ -239,7 +242,7 @@ if submitted:
             "shown above, then press Train."
         )
     else:
-        runner.start_training(
+        jobs.start_training(
             PAGE,
             frame,
             config,
@@ -256,12 +259,12 @@ if submitted:
             },
             rollout_steps=rollout,
         )
-runner.follow_and_store(PAGE)
+jobs.follow_and_store(PAGE)
 
 # Results -----------------------------------------------------------------------------
-record = state.find_run(PAGE, key) if key else None
+record = runs.find_run(PAGE, key) if key else None
 current = record is not None
-record = record or state.last_run(PAGE)
+record = record or runs.last_run(PAGE)
 if record is not None:
     st.divider()
     trained_on = record.extras.get("individual")
@@ -284,7 +287,7 @@ if record is not None:
             )
             return frame
 
-    results.tracking_results(record, current, other_frame, others)
+    compare.tracking_results(record, current, other_frame, others)
 else:
     st.info(
         "Press **Train models** to train. Results (path, charts, metrics and "

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from forecasting.analysis.compare import BASELINE_LABELS
-from forecasting.cli.main import _compare as cli_compare
+from forecasting.cli.commands import compare_data as cli_compare
 from forecasting.cli.main import build_parser
 from forecasting.prep.windows import split_series
 from forecasting.settings.config import MODEL_LABELS
@@ -163,7 +163,7 @@ def test_price_page_defaults_are_the_tutorial_settings():
 
 
 def test_price_sample_trains_and_same_settings_do_not_retrain():
-    from ui import runner
+    from ui.running import jobs as runner
 
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
@@ -339,7 +339,7 @@ def test_bad_settings_show_one_sentence_errors():
 
 
 def test_settings_over_the_budget_are_refused_before_anything_is_queued():
-    from ui import runner
+    from ui.running import jobs as runner
 
     at = new_app()
     at.slider(key="price_years").set_value((2016, 2020))
@@ -356,7 +356,7 @@ def test_settings_over_the_budget_are_refused_before_anything_is_queued():
 
 
 def test_windows_over_the_memory_limit_are_refused_with_a_sentence(monkeypatch):
-    from ui import runner
+    from ui.running import jobs as runner
 
     monkeypatch.setenv("FORECASTING_MEMORY_MB", "0.1")  # 100 kB for the windows
     at = new_app()
@@ -388,7 +388,7 @@ def _away_while_training() -> None:
     import streamlit as st
     from test_prepare import CONFIG, frame
 
-    from ui import runner
+    from ui.running import jobs as runner
 
     if st.session_state.pop("press_train", False):
         config = replace(CONFIG, train=replace(CONFIG.train, seed=1321))
@@ -401,7 +401,7 @@ def _away_while_training() -> None:
 def test_a_student_back_after_the_fit_ended_is_told_it_trained():
     from jobs_for_tests import wait_for
 
-    from ui import runner
+    from ui.running import jobs as runner
 
     at = AppTest.from_function(_away_while_training, default_timeout=60)
     at.session_state["press_train"] = True
@@ -418,7 +418,8 @@ def test_a_student_back_after_the_fit_ended_is_told_it_trained():
 def test_a_session_waits_its_turn_and_says_its_place_in_line():
     from jobs_for_tests import SleepJob, wait_for
 
-    from ui import runner
+    from ui.running import jobs as runner
+    from ui.running import progress
 
     engine = runner.engine()
     # The surge workers start one by one after the regular ones, once two
@@ -444,7 +445,7 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
             assert time.monotonic() < deadline, "the workers did not take the jobs"
             time.sleep(0.05)
         others += jobs
-    shown = runner.SHOWN["waiting"]
+    shown = progress.SHOWN["waiting"]
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["gru"])
@@ -453,7 +454,7 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     engine.gather(others)
     no_exception(at)
     assert not errors(at)
-    assert runner.SHOWN["waiting"] > shown  # it showed its place in line ...
+    assert progress.SHOWN["waiting"] > shown  # it showed its place in line ...
     check_rows(at, "price", ["gru"])  # ... and then trained
 
 

@@ -2,7 +2,8 @@
 
 Headless AppTest with tiny models (4 units, window 5, 1 epoch). The numbers on
 screen are checked against :mod:`forecasting.analysis.evaluate` applied to the stored
-comparison; the small helpers of :mod:`ui.evaluation` against hand-made cases.
+comparison; the small helpers of :mod:`ui.views.intervals`, ``horizon`` and
+``backtest`` against hand-made cases.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from tests.test_app import (
     tracking_app,
     train,
 )
-from ui.evaluation import coverage_text, fold_wins, useful_steps
+from ui.views.backtest import fold_wins
+from ui.views.horizon import useful_steps
+from ui.views.intervals import coverage_text
 
 # --------------------------------------------------------------------------------
 # The helpers, on cases small enough to check by hand
@@ -176,7 +179,7 @@ def test_price_error_by_horizon_puts_models_and_baselines_on_one_chart(price_app
 
 
 def test_price_backtest_without_and_with_refits(price_app):
-    from ui import runner
+    from ui.running import jobs as runner
 
     at = open_tab(price_app, "price_eval_tab", "Walk-forward backtest")
     no_exception(at)

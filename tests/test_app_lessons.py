@@ -35,7 +35,7 @@ from test_lessons import hand_comparison, hand_track_comparison
 
 from forecasting import charts
 from forecasting.analysis import lab
-from ui import lessons
+from ui.views import lab as lessons
 
 COPIES = "mostly copies the last value"
 
@@ -45,7 +45,7 @@ def lessons_page(comparison, fig, feature) -> None:
     import plotly.graph_objects as go
     import streamlit as st
 
-    from ui import lessons
+    from ui.views import lab as lessons
 
     lessons.show_lessons(comparison)
     # A copy: the page is rerun with the same arguments, the overlay must not pile up.

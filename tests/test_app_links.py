@@ -9,8 +9,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ui import links
-from ui.link_params import query_string
+from ui.forms import links
+from ui.forms.link_params import query_string
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

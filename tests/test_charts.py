@@ -214,7 +214,7 @@ def test_a_diverged_model_gets_a_sentence_not_a_crash():
     import numpy as np
     import pandas as pd
 
-    from ui.results import verdict_lines
+    from ui.views.compare import verdict_lines
 
     rmse = pd.Series(
         [np.nan, 6.0, 5.3, 5.7],

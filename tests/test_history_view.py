@@ -18,7 +18,7 @@ from forecasting.analysis.compare import (
 from forecasting.analysis.history import RunEntry
 from forecasting.prep.windows import prepare_windows, split_series
 from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
-from ui.history import (
+from ui.views.history import (
     MAX_RUNS,
     History,
     HistoryRun,

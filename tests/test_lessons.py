@@ -22,8 +22,8 @@ from forecasting.analysis.compare import (
 from forecasting.data import as_track
 from forecasting.prep.windows import prepare_windows, split_series
 from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig
-from ui import lessons
-from ui.tables import metrics_display, style_metrics
+from ui.views import lab as lessons
+from ui.views.tables import metrics_display, style_metrics
 
 
 def hand_comparison(seeds: int = 1, models: tuple[str, ...] = ("lstm", "gru")):

@@ -19,8 +19,8 @@ from forecasting.settings.config import (
     TrainConfig,
 )
 from forecasting.settings.presets import PRESETS
-from ui import links, widgets
-from ui.link_params import page_address, query_string
+from ui.forms import links, widgets
+from ui.forms.link_params import page_address, query_string
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTERCARD = core.load_sample("mastercard")
@@ -371,7 +371,7 @@ def test_the_price_free_run_travels_in_the_link():
 
 def test_the_link_parsers_import_without_streamlit():
     # A fresh interpreter: this test process has imported Streamlit already.
-    code = "import sys, ui.link_params; print('streamlit' in sys.modules)"
+    code = "import sys, ui.forms.link_params; print('streamlit' in sys.modules)"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -24,7 +24,7 @@ from forecasting.settings.names import (
     settings_from_config,
 )
 from forecasting.settings.presets import PRESETS
-from ui import widgets
+from ui.forms import widgets
 
 CONFIGS = {
     "defaults": ExperimentConfig(),

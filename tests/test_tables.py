@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ui.tables import BEST_STYLE, metrics_display, style_metrics
+from ui.views.tables import BEST_STYLE, metrics_display, style_metrics
 
 INDEX = ["LSTM", "GRU", "Persistence (naive)"]
 

@@ -1,6 +1,6 @@
 """The metrics table as shown: display names, units and the best value marked.
 
-No Streamlit here: :mod:`ui.results` and :mod:`ui.history` both show it.
+No Streamlit here: :mod:`ui.views.compare` and :mod:`ui.views.history` both show it.
 """
 
 from __future__ import annotations

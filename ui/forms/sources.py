@@ -1,7 +1,7 @@
 """Pick and preview the data: bundled samples, CSV uploads and Yahoo tickers.
 
 Each picker draws its widgets, loads through the cached loaders in
-:mod:`ui.loaders` and returns the data, or ``None`` after telling the student
+:mod:`ui.forms.loaders` and returns the data, or ``None`` after telling the student
 (with ``st.info`` or ``st.error``) what to do next. An uploaded file is kept in
 the session, so it is still there after a visit to another page.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from forecasting import data as core
-from ui import loaders, state
+from ui.forms import loaders, state
 
 PRICE_SOURCES = ("Bundled sample", "Upload a CSV", "Yahoo Finance ticker")
 TRACK_SOURCES = ("Bundled sample", "Upload a CSV")

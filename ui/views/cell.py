@@ -2,7 +2,7 @@
 
 The work (loading the model, running Keras, recomputing the gates) is a
 :class:`forecasting.nn.cell.CellJob` on a worker; this module only draws controls,
-submits it through :func:`ui.runner.inside_cell` and shows
+submits it through :func:`ui.running.jobs.inside_cell` and shows
 :func:`forecasting.nn.cell.cell_figure`.
 """
 
@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from forecasting.charts.cell import cell_figure
 from forecasting.data import DataError
-from forecasting.nn.cell import cell_figure, window_at, window_count
+from forecasting.nn.cell import window_at, window_count
 from forecasting.runtime.protocol import JobFailed
 from forecasting.settings.config import MODEL_LABELS
-from ui import runner, state
+from ui.forms import state
+from ui.running import jobs, runs
 
 if TYPE_CHECKING:
     from forecasting.analysis.compare import Comparison
@@ -37,7 +39,7 @@ def _when(label: Any) -> str:
     return f"{label:%Y-%m-%d}" if isinstance(label, pd.Timestamp) else str(label)
 
 
-def show(runs: Mapping[str, state.RunRecord]) -> None:
+def show(runs: Mapping[str, runs.RunRecord]) -> None:
     """Controls for one trained model and window, then its figure.
 
     Args:
@@ -60,12 +62,12 @@ def show(runs: Mapping[str, state.RunRecord]) -> None:
         st.info("This run kept no trained model to look into; train it again.")
         return
     try:
-        trace = runner.inside_cell(kind, fit.model_file, window, layer)
+        trace = jobs.inside_cell(kind, fit.model_file, window, layer)
     except (DataError, ValueError, JobFailed) as err:
         st.error(str(err))
         return
     except Exception as err:  # never show a traceback
-        runner.report_unexpected(err)
+        jobs.report_unexpected(err)
         return
     suffix = " change" if comparison.config.target == "diff" else ""
     columns = [f"{c}{suffix}" for c in comparison.split.columns]
@@ -90,7 +92,7 @@ def show(runs: Mapping[str, state.RunRecord]) -> None:
 
 
 def _choose_model(
-    runs: Mapping[str, state.RunRecord],
+    runs: Mapping[str, runs.RunRecord],
 ) -> tuple[Comparison, str, int]:
     """The run, model kind and layer to look into: ``(comparison, kind, layer)``."""
     pages = list(runs)

@@ -29,7 +29,7 @@ import streamlit as st
 from forecasting import charts
 from forecasting.analysis import lab
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison, Transfer
-from ui import state
+from ui.forms import state
 
 CHECKED_BASELINES: tuple[str, ...] = ("linear_ar",)
 """Baselines whose forecasts the copy check looks at, besides the networks."""

@@ -43,11 +43,12 @@ from forecasting.analysis.history import (
 )
 from forecasting.forecasters import BASELINE_LABELS
 from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
-from ui import state, tables
+from ui.forms import state
+from ui.views import tables
 
 if TYPE_CHECKING:
     from forecasting.analysis.compare import Comparison
-    from ui.state import RunRecord
+    from ui.running.runs import RunRecord
 
 MAX_RUNS = 20
 """Runs kept per page and session (see the module docstring for why)."""

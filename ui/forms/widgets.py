@@ -22,6 +22,7 @@ from typing import Any
 import streamlit as st
 
 from forecasting.prep import budget
+from forecasting.prep.budget import MAX_ROLLOUT_STEPS
 from forecasting.settings.config import (
     MODEL_KINDS,
     MODEL_LABELS,
@@ -36,7 +37,7 @@ from forecasting.settings.names import (
     settings_from_config,
 )
 from forecasting.settings.presets import PRESETS, Preset
-from ui import state
+from ui.forms import state
 
 FORM_SETTINGS: tuple[str, ...] = (
     "models",
@@ -463,3 +464,24 @@ def matching_preset(
         if same_data and preset.config == config:
             return preset
     return None
+
+
+def free_run_input() -> int:
+    """The price form's *Free-run forecast (days)* input; returns its value.
+
+    Drawn inside the training form: the free run is made by the fits, so a new
+    value trains again (0, the default, makes none).
+    """
+    state.restore({"price_rollout": 0})
+    value = st.number_input(
+        "Free-run forecast (days)",
+        min_value=0,
+        max_value=MAX_ROLLOUT_STEPS,
+        step=10,
+        key="price_rollout",
+        help="After training, also forecast this many days from the end of the "
+        "training period, each forecast fed back in as if it were the real "
+        "price; the results then show the error by days ahead. 0 turns it off.",
+    )
+    state.remember(["price_rollout"])
+    return int(value)

@@ -13,14 +13,13 @@ every job is done the results are assembled into a
 :class:`~forecasting.analysis.compare.Comparison` and stored like before. Identical jobs
 from several students train once (the engine joins them and keeps results).
 
-A small thread (:func:`_watch_sessions`) tells the engine which sessions are
-still connected; the jobs of a closed tab are cancelled within a minute.
+The board itself is :mod:`ui.running.progress`; the engine and the thread that
+cancels the jobs of closed tabs are :mod:`ui.running.sessions`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from forecasting import metrics
 from forecasting.analysis.compare import (
     Comparison,
     Plan,
@@ -47,75 +45,16 @@ from forecasting.prep.budget import (
     check_rollout,
     describe_seconds,
 )
-from forecasting.runtime.engine import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    Engine,
-    Status,
-    Ticket,
-)
+from forecasting.runtime.engine import CANCELLED, DONE, Ticket
 from forecasting.runtime.protocol import JobFailed
-from forecasting.runtime.service import get_engine, user_error
-from forecasting.settings.config import MODEL_LABELS, EngineSettings, ExperimentConfig
+from forecasting.runtime.service import user_error
+from forecasting.settings.config import ExperimentConfig
+from ui.running import progress, runs
+from ui.running.sessions import engine, owner
 
 LOG = logging.getLogger(__name__)
 
-SHOWN: dict[str, int] = {"waiting": 0}
-"""How often a page showed its place in line (for tests and curious teachers)."""
-
 _PENDING = "_pending_"
-_POLL_SECONDS = 0.5
-_WATCH_SECONDS = 10.0
-
-
-def engine() -> Engine:
-    """The process-wide engine, and the thread that watches sessions for it."""
-    engine = get_engine()
-    _start_watcher(engine)
-    return engine
-
-
-_WARMING: list[threading.Thread] = []
-
-
-def warm_engine() -> None:
-    """Start the local engine's workers in the background at the first page view.
-
-    The workers import TensorFlow while the student reads the page, so the first
-    Train does not wait for that; the page itself never waits. A Ray engine is
-    left to start on first use (``ray.init`` takes seconds and a cluster's
-    workers are warm anyway).
-    """
-    if _WARMING:  # every page run calls this; only the first one starts
-        return
-    try:
-        local = EngineSettings.from_env().engine == "local"
-    except ValueError:  # a bad setting: said on the page when Train is pressed
-        return
-    with _WATCHERS_LOCK:
-        if _WARMING or not local:
-            return
-        thread = threading.Thread(target=_warm, name="forecasting-warm", daemon=True)
-        _WARMING.append(thread)
-    thread.start()
-
-
-def _warm() -> None:
-    try:
-        engine()
-    except Exception:  # Train starts it again and says what is wrong
-        LOG.exception("starting the engine ahead failed")
-
-
-def owner() -> str:
-    """This browser session's id (the engine's owner of its jobs)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else "no-session"
 
 
 def cache_key(fingerprint: str, config: ExperimentConfig, rollout_steps: int) -> str:
@@ -265,9 +204,9 @@ def follow_jobs(name: str) -> tuple[list[FitResult], Pending, float] | None:
         return None
     jobs_engine = engine()
     slot = st.empty()
-    board = _Board(waiting, slot, f"{name}_cancel")
+    board = progress.Board(waiting, slot, f"{name}_cancel")
     try:
-        statuses = _wait(jobs_engine, waiting, board)
+        statuses = progress.wait(jobs_engine, waiting, board)
     except JobFailed as err:
         st.session_state.pop(_PENDING + name, None)
         slot.empty()
@@ -305,7 +244,7 @@ def follow(page: str) -> tuple[Comparison, dict[str, Any], float] | None:
     if seconds:
         st.success(
             f"Trained {len(waiting.plan.config.models)} model(s) in "
-            f"{_format_seconds(seconds)}; the results are below.",
+            f"{progress.format_seconds(seconds)}; the results are below.",
             icon=":material/check_circle:",
         )
     return comparison, waiting.meta, seconds
@@ -317,7 +256,6 @@ def follow_and_store(page: str) -> None:
     Errors become one sentence on the page, never a traceback.
     """
     from forecasting.data import DataError
-    from ui import state
 
     try:
         finished = follow(page)
@@ -330,9 +268,9 @@ def follow_and_store(page: str) -> None:
     if finished is None:
         return
     comparison, meta, seconds = finished
-    state.store_run(
+    runs.store_run(
         page,
-        state.RunRecord(
+        runs.RunRecord(
             key=meta["key"],
             comparison=comparison,
             data_label=meta["data_label"],
@@ -341,169 +279,6 @@ def follow_and_store(page: str) -> None:
             extras=meta.get("extras", {}),
         ),
     )
-
-
-def _wait(jobs_engine: Engine, waiting: Pending, board: _Board) -> list[Status]:
-    """Poll the tickets, redrawing the board, until none is queued or running.
-
-    Raises:
-        JobFailed: The first job that failed (the others are cancelled).
-    """
-    who = owner()
-    while True:
-        statuses = [jobs_engine.status(t) for t in waiting.tickets]
-        failed = next((s for s in statuses if s.state == FAILED), None)
-        if failed is not None:
-            jobs_engine.cancel(waiting.tickets)
-            message = failed.error or "A training job failed."
-            raise JobFailed(message, failed.error_kind or "Error")
-        if all(s.state in (DONE, CANCELLED) for s in statuses):
-            return statuses
-        jobs_engine.heartbeat(who)
-        board.draw(statuses, jobs_engine)
-        time.sleep(_POLL_SECONDS)
-
-
-def _format_seconds(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-
-
-class _Board:
-    """Per-model progress bars, the place in line, and finished models' errors."""
-
-    def __init__(self, waiting: Pending, slot: Any, cancel_key: str):
-        self.waiting = waiting
-        self.slot = slot
-        self.cancel_key = cancel_key
-        self.drawn = False
-        self.kinds = waiting.plan.config.models
-        self.slots: dict[str, Any] = {}
-        self.box: Any = None
-        self.status: Any = None
-        self.table: Any = None
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.shown: dict[str, tuple[str, float | None]] = {}
-
-    def _layout(self) -> None:
-        """Drawn on the first look (a cache hit draws nothing)."""
-        holder = self.slot.container()
-        self.box = holder.container(border=True)
-        self.status = self.box.empty()
-        for kind in self.kinds:
-            self.slots[kind] = self.box.empty()
-        self.table = self.box.empty()
-        holder.button("Cancel training", key=self.cancel_key, icon=":material/stop:")
-        self.drawn = True
-
-    def draw(self, statuses: list[Status], jobs_engine: Engine) -> None:
-        """Redraw what changed since the last look.
-
-        A class of 30 waits at once, and every redraw is a message to a browser,
-        so unchanged lines are not sent again.
-        """
-        if not self.drawn:
-            self._layout()
-        elapsed = time.perf_counter() - self.waiting.started
-        self._put("status", _headline(statuses, jobs_engine, elapsed))
-        jobs = self.waiting.plan.jobs
-        for kind in self.kinds:
-            mine = [
-                (t, s)
-                for t, s, job in zip(self.waiting.tickets, statuses, jobs, strict=True)
-                if job.kind == kind
-            ]
-            self._put(kind, *_model_line(kind, mine))
-            if all(s.state == DONE for _, s in mine) and kind not in self.rows:
-                self._add_row(kind, [jobs_engine.result(t) for t, _ in mine])
-
-    def _put(self, name: str, text: str, fraction: float | None = None) -> None:
-        """Draw one line (the headline or a model's bar) if it changed."""
-        if self.shown.get(name) == (text, fraction):
-            return
-        self.shown[name] = (text, fraction)
-        if name == "status":
-            self.status.info(text, icon=":material/model_training:")
-        else:
-            self.slots[name].progress(fraction or 0.0, text=text)
-
-    def _add_row(self, kind: str, fits: list[FitResult]) -> None:
-        test = self.waiting.plan.windows.split.test
-        row: dict[str, Any] = {"model": MODEL_LABELS[kind]}
-        # Fits of other splits (backtest folds) forecast other rows: no score.
-        if all(f.predictions.shape == test.shape for f in fits):
-            predictions = np.mean([f.predictions for f in fits], axis=0)
-            track = self.waiting.plan.windows.split.track
-            scores = metrics.score(test, predictions, track)
-            row.update({metrics.METRIC_NAMES[k]: v for k, v in scores.items()})
-        row["fit time (s)"] = float(np.mean([f.fit_seconds for f in fits]))
-        row["parameters"] = fits[0].params
-        if len(fits) > 1:
-            row["seeds"] = len(fits)
-        self.rows[kind] = row
-        frame = pd.DataFrame(list(self.rows.values())).set_index("model")
-        self.table.dataframe(frame, width="stretch")
-
-
-def _headline(statuses: list[Status], jobs_engine: Engine, elapsed: float) -> str:
-    """One sentence: running, or the place in line and the expected wait."""
-    queued = [s for s in statuses if s.state == QUEUED]
-    running = sum(1 for s in statuses if s.state == RUNNING)
-    done = sum(1 for s in statuses if s.state == DONE)
-    shared = jobs_engine.snapshot()
-    workers = jobs_engine.backend.capacity
-    # Whole 5 s after the first 10: thirty waiting pages each redraw their
-    # headline only when it changes.
-    shown = elapsed if elapsed < 10 else 5 * (elapsed // 5)
-    head = f"{done} of {len(statuses)} fits done, {_format_seconds(shown)} so far."
-    if queued and not running:
-        SHOWN["waiting"] += 1
-        first = min(s.position for s in queued)
-        wait = max(s.wait_seconds for s in queued)
-        return (
-            f"{head} **Waiting: place {first} in line** (about "
-            f"{describe_seconds(wait).removeprefix('about ')} until all of yours "
-            f"have started). {shared['running']} job(s) of other students are "
-            f"training on {workers} worker(s); jobs are taken in turn from each "
-            "student."
-        )
-    note = (
-        "The first epoch of a new setting includes compiling it."
-        if any(s.progress for s in statuses)
-        else "Starting the workers and compiling the models: the first epoch "
-        "takes longest."
-    )
-    return f"{head} **Training** {running} fit(s) on {workers} worker(s). {note}"
-
-
-def _model_line(kind: str, mine: list[tuple[Ticket, Status]]) -> tuple[str, float]:
-    """A model's progress over its seeds: a line of text and the fraction done."""
-    label = MODEL_LABELS[kind]
-    total = done = 0.0
-    latest = None
-    for _, status in mine:
-        progress = status.progress
-        epochs = progress["epochs"] if progress else 1
-        if status.state == DONE:
-            done += 1
-        elif progress:
-            done += progress["epoch"] / epochs
-            latest = progress
-        total += 1
-    fraction = round(min(done / max(total, 1), 1.0), 2)
-    if all(s.state == DONE for _, s in mine):
-        return f"{label}: done", 1.0
-    if latest is not None:
-        loss = latest["logs"].get("loss")
-        loss_text = f", loss {loss:.5f}" if loss is not None else ""
-        return f"{label}: epoch {latest['epoch']}/{latest['epochs']}{loss_text}", (
-            fraction
-        )
-    queued = [s for _, s in mine if s.state == QUEUED]
-    if queued:
-        return f"{label}: waiting, place {min(s.position for s in queued)}", fraction
-    return f"{label}: starting", fraction
 
 
 def run_small(job: Any, what: str) -> Any:
@@ -568,47 +343,3 @@ def report_unexpected(err: BaseException) -> None:
         f"Something went wrong ({type(err).__name__}); try smaller settings, or "
         "reload the page if it happens again."
     )
-
-
-# Sessions that are gone --------------------------------------------------------------
-_WATCHERS: dict[int, threading.Thread] = {}
-_WATCHERS_LOCK = threading.Lock()
-
-
-def _session_alive(session_id: str) -> bool:
-    """Whether a browser session is still connected (always, outside a server)."""
-    from streamlit.runtime import Runtime
-
-    if not Runtime.exists():
-        return True
-    return Runtime.instance().is_active_session(session_id)
-
-
-def _start_watcher(jobs_engine: Engine) -> None:
-    with _WATCHERS_LOCK:
-        if id(jobs_engine) in _WATCHERS:
-            return
-        thread = threading.Thread(
-            target=_watch_sessions,
-            args=(jobs_engine, _session_alive, _WATCH_SECONDS),
-            name="forecasting-session-watch",
-            daemon=True,
-        )
-        _WATCHERS[id(jobs_engine)] = thread
-        thread.start()
-
-
-def _watch_sessions(jobs_engine: Engine, alive: Any, every: float) -> None:
-    """Heartbeat the engine for every owner whose browser is still connected.
-
-    Owners that are gone get no heartbeat, so the engine cancels their jobs once
-    its ``owner_ttl`` has passed.
-    """
-    while True:
-        for who in jobs_engine.owners():
-            try:
-                if alive(who):
-                    jobs_engine.heartbeat(who)
-            except Exception:  # a watcher must never stop
-                LOG.exception("session watch failed for %s", who)
-        time.sleep(every)

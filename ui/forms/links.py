@@ -19,9 +19,9 @@ a link to the defaults is the bare page address. Lists are comma separated
 travel in a link: a link made on an upload keeps the training settings only.
 
 The value parsers and formatting (one setting's text <-> value, a link's
-parameters, the address) are in :mod:`ui.link_params`, which does not import
+parameters, the address) are in :mod:`ui.forms.link_params`, which does not import
 Streamlit. This module holds the pages' setups: the training settings' parsers
-and checks (here because they use the form's ranges in :mod:`ui.widgets`), and
+and checks (here because they use the form's ranges in :mod:`ui.forms.widgets`), and
 for each page its defaults, parsers, checks and widget values
 (:func:`price_link`, :func:`parse_price`, :func:`price_widget_values` and their
 tracking twins), which are pure and call no Streamlit function. :func:`restore`
@@ -45,8 +45,8 @@ from forecasting.prep.budget import MAX_ROLLOUT_STEPS
 from forecasting.settings.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
 from forecasting.settings.names import DEFAULT_SETTINGS, config_from_settings
 from forecasting.settings.presets import get_preset
-from ui import loaders, sources, state, widgets
-from ui.link_params import (
+from ui.forms import loaders, sources, state, widgets
+from ui.forms.link_params import (
     Parser,
     boolean,
     choice,

@@ -1,7 +1,7 @@
 """Draw a finished comparison: metrics table, charts and downloads.
 
-Everything here reads a :class:`ui.state.RunRecord` (already trained), so changing
-a display option redraws at once and never retrains.
+Everything here reads a :class:`ui.running.runs.RunRecord` (already trained),
+so changing a display option redraws at once and never retrains.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from forecasting.analysis.compare import (
     rollout_error,
 )
 from forecasting.settings.config import MODEL_LABELS
-from ui import evaluation, history, lessons, runner, state
-from ui.state import RunRecord
-from ui.tables import TEXT_FORMATS, metrics_display, style_metrics
+from ui.forms import state
+from ui.running import jobs
+from ui.running.runs import RunRecord
+from ui.views import backtest, history, horizon, intervals, lab
+from ui.views.tables import TEXT_FORMATS, metrics_display, style_metrics
 
 
 def verdict_lines(rmse: pd.Series, is_model: np.ndarray) -> list[str]:
@@ -211,9 +213,9 @@ def price_results(record: RunRecord, current: bool) -> None:
     split = comparison.split
     columns = list(split.columns)
     header(record, current, "Train models")
-    show_metrics(lessons.metrics_with_skill(comparison))
+    show_metrics(lab.metrics_with_skill(comparison))
     tutorial_note(record)
-    lessons.show_lessons(comparison)
+    lab.show_lessons(comparison)
     state.restore({"price_view_context": 120})
     state.keep_choice("price_view_column", columns, columns[0])
     state.keep_number("price_view_context", 0, len(split.train), 120)
@@ -254,7 +256,7 @@ def price_results(record: RunRecord, current: bool) -> None:
             title=f"{column}: real vs one-step-ahead predictions (test period)",
             y_title=column,
         )
-        fig = lessons.copy_check(comparison, fig, "price_copy_overlay", feature=j)
+        fig = lab.copy_check(comparison, fig, "price_copy_overlay", feature=j)
         st.plotly_chart(fig, width="stretch")
         st.caption(
             "Each prediction uses the real values of the previous "
@@ -282,7 +284,7 @@ def price_results(record: RunRecord, current: bool) -> None:
         loss_tab(comparison)
     with files:
         downloads(record, "Date")
-    evaluation.section(record, "price")
+    beyond_section(record, "price")
     history.section("price", record)
 
 
@@ -304,9 +306,9 @@ def tracking_results(
     comparison = record.comparison
     header(record, current, "Train models")
     rollout = rollout_error(comparison)
-    show_metrics(lessons.metrics_with_skill(comparison), rollout)
+    show_metrics(lab.metrics_with_skill(comparison), rollout)
     tutorial_note(record)
-    lessons.show_lessons(comparison)
+    lab.show_lessons(comparison)
     if rollout:
         st.caption(
             f"Free-run distance: mean distance of the free run "
@@ -340,7 +342,7 @@ def tracking_results(
         transfer_section(record, other_frame, others)
     with tabs[5]:
         downloads(record, str(comparison.split.test_index.name or "row"))
-    evaluation.section(record, "tracking")
+    beyond_section(record, "tracking")
     history.section("tracking", record)
 
 
@@ -408,7 +410,7 @@ def coordinates_tab(comparison: Comparison, start: int) -> None:
         context_rows=None,
         x_title=str(split.test_index.name or "row"),
     )
-    fig = lessons.copy_check(comparison, fig, "trk_copy_overlay", feature=None)
+    fig = lab.copy_check(comparison, fig, "trk_copy_overlay", feature=None)
     st.plotly_chart(fig, width="stretch")
 
 
@@ -454,11 +456,11 @@ def transfer_section(
     if st.button("Apply the trained models", key="trk_apply"):
         try:
             frame = other_frame(other)
-            transfer = runner.transfer(record.comparison, frame)
+            transfer = jobs.transfer(record.comparison, frame)
         except (DataError, ValueError) as err:
             st.error(str(err))
         except Exception as err:  # never show a traceback
-            runner.report_unexpected(err)
+            jobs.report_unexpected(err)
         else:
             record.transfers[other] = transfer
     transfer = record.transfers.get(other)
@@ -475,7 +477,7 @@ def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
         n = min(len(path), len(transfer.split.test))
         distance = np.linalg.norm(path[:n] - transfer.split.test[:n], axis=-1)
         rollout[kind] = float(np.mean(distance))
-    show_metrics(lessons.transfer_metrics_with_skill(transfer), rollout)
+    show_metrics(lab.transfer_metrics_with_skill(transfer), rollout)
     if len(transfer.split.columns) >= 2:
         st.plotly_chart(
             charts.trajectory_figure(
@@ -488,3 +490,32 @@ def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
             ),
             width="stretch",
         )
+
+
+TABS = ("Prediction intervals", "Error by horizon", "Walk-forward backtest")
+"""The tabs of :func:`beyond_section`."""
+
+
+def beyond_section(record: RunRecord, page: str) -> None:
+    """Intervals, error by horizon and backtest under a page's results, as tabs.
+
+    Args:
+        record: The finished run shown on the page.
+        page: ``"price"`` or ``"tracking"``.
+    """
+    prefix = "price" if page == "price" else "trk"
+    st.subheader("Beyond one test score")
+    st.caption(
+        "One RMSE on one test period says little about how far a forecast can be "
+        "trusted. These views ask three more questions: how wide is the "
+        "uncertainty, how fast does a forecast on its own predictions drift away, "
+        "and does the ranking hold on other test periods?"
+    )
+    # Tracked, so only the open tab runs and it stays open when the page reruns.
+    tabs = st.tabs(list(TABS), key=f"{prefix}_eval_tab", on_change="rerun")
+    views = (intervals.intervals_view, horizon.horizon_view, backtest.backtest_view)
+    for tab, view in zip(tabs, views, strict=True):
+        if tab.open is False:
+            continue
+        with tab:
+            view(record, page)

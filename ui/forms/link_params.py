@@ -1,6 +1,6 @@
 """Shareable links' values as text: parsers, formatting and the address.
 
-The Streamlit-free half of :mod:`ui.links`. A link's parameters are flat names
+The Streamlit-free half of :mod:`ui.forms.links`. A link's parameters are flat names
 -> text; each setting has a *parser* (:data:`Parser`) that turns the text into
 its value or raises ``ValueError`` saying what is allowed, and
 :func:`format_value` writes a value back (lists comma separated, booleans
@@ -11,7 +11,7 @@ invalid one gives one warning sentence naming it and keeps its default),
 :func:`page_address` / :func:`query_string` put them in the page's address.
 
 Nothing here imports Streamlit (a test checks this); the pages' setups, their
-widget values and the two calls a page makes are in :mod:`ui.links`.
+widget values and the two calls a page makes are in :mod:`ui.forms.links`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,5 @@
+"""Training as jobs on the app's engine: queue, live board, Cancel.
+
+:mod:`ui.running.jobs` starts and follows jobs, :mod:`ui.running.progress` draws
+their board, :mod:`ui.running.sessions` holds the engine and watches sessions.
+"""

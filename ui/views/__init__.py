@@ -1,0 +1,6 @@
+"""What a finished comparison shows, named after the core module each one draws.
+
+``compare`` (results of :mod:`forecasting.analysis.compare`), ``lab`` (lessons),
+``history``, ``intervals``, ``horizon``, ``backtest``, ``cell`` (inside a
+recurrent cell, :mod:`forecasting.nn.cell`) and ``tables`` (shared formats).
+"""
