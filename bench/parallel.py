@@ -16,7 +16,7 @@ Two measurements, each side by side in one run, reported as ratios:
    against an engine with one worker per core, with and without its spare.
 
 The parallel side is the command line's engine: one worker per core and one
-spare (:data:`forecasting.cli.main.CLI_SURGE`), which the lone run's next job takes
+spare (:data:`forecasting.cli.parser.CLI_SURGE`), which the lone run's next job takes
 when every worker runs a long job, so a round of one job does not leave a core
 idle; it starts (importing TensorFlow) only then, inside the timing.
 
@@ -39,7 +39,7 @@ from typing import Any
 from bench import reference_keras as ref
 from bench.sections import replace_section
 from forecasting.analysis.compare import run_comparison
-from forecasting.cli.main import CLI_SURGE
+from forecasting.cli.parser import CLI_SURGE
 from forecasting.data import load_sample, series_frame
 from forecasting.runtime.engine import Engine
 from forecasting.runtime.local import LocalBackend, cores

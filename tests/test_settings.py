@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from forecasting.cli.main import build_parser, flag_settings, main
+from forecasting.cli.main import main
+from forecasting.cli.parser import build_parser, flag_settings
 from forecasting.settings.config import (
     MODEL_KINDS,
     TRACKS_DEFAULT,
