@@ -194,6 +194,28 @@ LONE_SPARE = [
         [Start("a3", 3, spare=True)],
     ),
     (
+        "a student alone at home, connected, is a lone owner too",
+        Snapshot(
+            queues=(queue("me", "a2"),),
+            running=(run("a1", "me", LONG),),
+            workers=workers(READY, READY, w1="a1"),
+            spare=1,
+            seen={"me": 99.0, "left-an-hour-ago": 10.0},
+        ),
+        [Reap("left-an-hour-ago", cancel=False)],
+    ),
+    (
+        "and once the silent one is forgotten, takes the spare slot",
+        Snapshot(
+            queues=(queue("me", "a2"),),
+            running=(run("a1", "me", LONG),),
+            workers=workers(READY, READY, w1="a1"),
+            spare=1,
+            seen={"me": 99.0},
+        ),
+        [Start("a2", 2, spare=True)],
+    ),
+    (
         "not until every running job's epochs tell",
         Snapshot(
             queues=(queue("cli", "a3"),),

@@ -27,6 +27,7 @@ owners connected now (:func:`connected`).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -271,20 +272,16 @@ def _free(worker: Worker) -> bool:
 
 def _busy(workers: list[Worker]) -> int:
     """Workers using a core: importing TensorFlow, running or compiling."""
-    return sum(
-        1 for w in workers if w.state in (STARTING, PREPARING) or w.job is not None
-    )
+    return sum(w.state in (STARTING, PREPARING) or w.job is not None for w in workers)
 
 
 def _pick(
-    owners: list[str], running: list[Running], served: dict[str, int]
+    owners: list[str], running: dict[str, int], served: dict[str, int]
 ) -> str | None:
     """Rule 1, the fair queue: fewest jobs running, then served longest ago."""
     if not owners:
         return None
-    return min(
-        owners, key=lambda o: (sum(r.owner == o for r in running), served.get(o, 0))
-    )
+    return min(owners, key=lambda o: (running.get(o, 0), served.get(o, 0)))
 
 
 @dataclass
@@ -297,6 +294,7 @@ class _Plan:
     queues: dict[str, list[Queued]]
     served: dict[str, int]
     running: list[Running]
+    counts: dict[str, int]
     workers: dict[int, Worker]
     last_event: float
     actions: list[Action] = field(default_factory=list)
@@ -310,6 +308,7 @@ class _Plan:
             {q.owner: list(q.jobs) for q in snapshot.queues if q.jobs},
             {q.owner: q.served for q in snapshot.queues},
             list(snapshot.running),
+            dict(Counter(r.owner for r in snapshot.running)),
             {w.id: w for w in snapshot.workers},
             snapshot.last_job_event,
         )
@@ -324,6 +323,7 @@ class _Plan:
     def start(self, owner: str, worker: Worker, spare: bool) -> None:
         job = self.queues[owner].pop(0)
         self.running.append(Running(job.id, owner, self.now, job.estimate, spare))
+        self.counts[owner] = self.counts.get(owner, 0) + 1
         keys = remember(worker.compiled, job.compile_key, self.policy.compiled_keys)
         self.workers[worker.id] = replace(worker, job=job.id, compiled=keys)
         self.served[owner] = max(self.served.values(), default=0) + 1
@@ -385,7 +385,7 @@ def _hand_out(plan: _Plan) -> bool:
     while free:
         spare = len(plan.holders()) >= plan.snapshot.regular
         owners = _spare_owners(plan) if spare else plan.waiting()
-        owner = _pick(owners, plan.running, plan.served)
+        owner = _pick(owners, plan.counts, plan.served)
         if owner is None:
             break
         worker = pick_worker(free, plan.queues[owner][0].compile_key)
@@ -483,7 +483,7 @@ def place_in_line(snapshot: Snapshot, job_id: str, now: float) -> tuple[int, flo
     """
     queues = {q.owner: list(q.jobs) for q in snapshot.queues if q.jobs}
     served = {q.owner: q.served for q in snapshot.queues}
-    running = list(snapshot.running)
+    running = dict(Counter(r.owner for r in snapshot.running))
     ahead, position = 0.0, 0
     while (
         owner := _pick([o for o, q in queues.items() if q], running, served)
@@ -494,6 +494,6 @@ def place_in_line(snapshot: Snapshot, job_id: str, now: float) -> tuple[int, flo
             left = sum(time_left(r, now) for r in snapshot.running)
             return position, (left + ahead) / max(1, snapshot.regular)
         ahead += job.estimate
-        running.append(Running(job.id, owner, now, job.estimate))
+        running[owner] = running.get(owner, 0) + 1
         served[owner] = max(served.values(), default=0) + 1
     return 0, 0.0
