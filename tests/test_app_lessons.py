@@ -1,4 +1,4 @@
-"""The lessons beside the results (ui/lessons.py), driven headless with AppTest.
+"""The lessons beside the results (ui/views/lab.py), driven headless with AppTest.
 
 Two kinds of test: the lessons drawn on their own for comparisons built by hand
 (known forecasts, nothing trains: exact sentences and traces), and the pages
@@ -6,7 +6,7 @@ trained with tiny settings (4 units, window 5, 1 epoch), including the
 random-walk control preset, where the copy warning must appear.
 
 The tiny control test asserts the warning for the linear autoregression, which
-the copy check includes (see ``ui.lessons.CHECKED_BASELINES``): a least-squares
+the copy check includes (see ``ui.views.lab.CHECKED_BASELINES``): a least-squares
 fit on a random walk learns "tomorrow = today" whatever the seed, while a tiny
 one-epoch network is simply bad (skill about -8, best lag 0) and is not named.
 One slower test (about 45 s) trains the preset's *Quick demo* (32 units, 10

@@ -1,4 +1,4 @@
-"""The lessons beside the results (ui/lessons.py) and the shifted-series overlay.
+"""The lessons beside the results (ui/views/lab.py) and the shifted-series overlay.
 
 Nothing here trains or runs a page: comparisons are built by hand from known
 forecasts ("lstm" repeats the last value, "gru" is the real series plus an

@@ -21,15 +21,11 @@ travel in a link: a link made on an upload keeps the training settings only.
 The value parsers and formatting (one setting's text <-> value, a link's
 parameters, the address) are in :mod:`ui.forms.link_params`, which does not import
 Streamlit. This module holds the pages' setups: the training settings' parsers
-and checks (here because they use the form's ranges in :mod:`ui.forms.widgets`), and
-for each page its defaults, parsers, checks and widget values
+and checks (here because they use the form's ranges in :mod:`ui.forms.widgets`),
+and for each page its defaults, parsers, checks and widget values
 (:func:`price_link`, :func:`parse_price`, :func:`price_widget_values` and their
-tracking twins), which are pure and call no Streamlit function. :func:`restore`
-and :func:`share` are the two calls a page makes: the first, before any widget
-is drawn, applies the link the session was opened with (once), the second keeps
-the address up to date and draws the *Copy link to this setup* control. An
-invalid value in a link gives one warning sentence naming the parameter, and
-that setting keeps its default.
+tracking twins), which are pure and call no Streamlit function. Applying a link
+and keeping the address current is :mod:`ui.forms.sharing`.
 """
 
 from __future__ import annotations
@@ -38,14 +34,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import streamlit as st
-
 from forecasting import data as core
 from forecasting.prep.budget import MAX_ROLLOUT_STEPS
 from forecasting.settings.config import MODEL_KINDS, OPTIMIZERS, TARGETS, TRACKS_DEFAULT
 from forecasting.settings.names import DEFAULT_SETTINGS, config_from_settings
 from forecasting.settings.presets import get_preset
-from ui.forms import loaders, sources, state, widgets
+from ui.forms import sources, widgets
 from ui.forms.link_params import (
     Parser,
     boolean,
@@ -56,16 +50,15 @@ from ui.forms.link_params import (
     iso_date,
     number,
     optional_year,
-    page_address,
     parse_params,
     symbol,
 )
 
-# The page's own option labels (pages/price.py and pages/tracking.py use these).
+# The price page's own option labels (ui/forms/prices.py uses these).
 YEARS_METHOD, FRACTION_METHOD = "Calendar years", "Share of rows"
 UNTIL_END = "until the end of the data"
 FIRST_DAY = dt.date(2006, 1, 1)
-"""The ticker's default first day (ui/sources.py)."""
+"""The ticker's default first day (ui/forms/sources.py)."""
 DEFAULT_SYMBOL = "MA"
 FREE_RUN = get_preset("fly-gru").rollout
 """The tracking page's default free-run horizon (the fly tutorial's)."""
@@ -477,88 +470,3 @@ def tracking_widget_values(
         values |= {f"trk_{name}": setup[name] for name in TRACK_DATA_NAMES}
         values["trk_columns"] = list(setup["columns"])
     return values | _training_widgets("trk", setup)
-
-
-# --------------------------------------------------------------------------------
-# The two calls of a page
-# --------------------------------------------------------------------------------
-
-_DONE = "_link_done_"
-
-
-def _load(setup: Mapping[str, Any]) -> Any:
-    """The data a link's source names (cached loaders), or ``None``."""
-    try:
-        if setup["source"] == "sample":
-            return loaders.sample(setup["sample"])
-        if setup["source"] == "ticker":
-            end = setup["end"] or dt.date.today()
-            return loaders.ticker(
-                setup["ticker"], setup["start"].isoformat(), end.isoformat()
-            )
-    except core.DataError:
-        return None  # the page shows the loader's error itself
-    return None
-
-
-def restore(page: str) -> None:
-    """Apply the link this page was opened with (call before any widget).
-
-    Runs once per page and session: later runs, and visits after going to
-    another page, keep the student's own changes.
-
-    Args:
-        page: ``"price"`` or ``"tracking"``.
-    """
-    if st.session_state.get(_DONE + page):
-        return
-    st.session_state[_DONE + page] = True
-    params = st.query_params.to_dict()
-    if not params:
-        return
-    parse = parse_price if page == "price" else parse_tracking
-    to_widgets = price_widget_values if page == "price" else tracking_widget_values
-    first, _ = parse(params, None)
-    data = _load(first)
-    setup, warnings = parse(params, data)
-    values = to_widgets(setup, data)
-    if page == "price" and setup["source"] == "ticker":
-        values["price_ticker_request"] = (
-            setup["ticker"],
-            setup["start"].isoformat(),
-            values["price_end"].isoformat(),
-        )
-    state.reset(values)
-    for warning in warnings:
-        st.warning(warning, icon=":material/link_off:")
-    if setup["source"] == "upload":
-        st.info(UPLOAD_NOTE, icon=":material/upload_file:")
-
-
-def share(page: str, data: Any) -> None:
-    """Keep the address in step with the settings; draw *Copy link to this setup*.
-
-    Args:
-        page: ``"price"`` or ``"tracking"``.
-        data: The page's loaded data, or ``None``.
-    """
-    values = st.session_state.to_dict()
-    if page == "price":
-        params = price_link(values, data)
-        upload = values.get("price_source") == PRICE_SOURCES["upload"]
-    else:
-        params = tracking_link(values, data)
-        upload = values.get("trk_source") == TRACK_SOURCES["upload"]
-    if params != st.query_params.to_dict():
-        st.query_params.from_dict(params)
-    with st.expander("Copy link to this setup", icon=":material/link:"):
-        st.code(
-            page_address(st.context.url, params),
-            language=None,
-            wrap_lines=True,
-        )
-        st.caption(
-            "Send this address to your class: everyone who opens it gets the same "
-            f"data, split, models and settings. {FORM_NOTE}"
-            + (f" {UPLOAD_NOTE}" if upload else "")
-        )

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from forecasting import data as core
+from forecasting.prep.windows import Split
+from forecasting.settings.config import SplitConfig
 from ui.forms import loaders, state
 
 PRICE_SOURCES = ("Bundled sample", "Upload a CSV", "Yahoo Finance ticker")
@@ -21,6 +26,35 @@ TRACK_SOURCES = ("Bundled sample", "Upload a CSV")
 NO_ID = "(none: the whole file is one individual)"
 FILE_ORDER = "(file order)"
 UPLOAD_TYPES = ["csv", "txt", "tsv"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a page's data step chose: the series to train on and its split.
+
+    Attributes:
+        columns: The columns to forecast (empty when none is chosen).
+        split_config: How to split train and test, or ``None``.
+        frame: The series ``(rows, columns)``, or ``None`` if it did not load.
+        split: The train and test parts, or ``None`` if the split failed.
+        data_key: Names the data (and individual) in the training cache key.
+        label: The data's name in the results' heading.
+        individual: The tracked individual, or ``None`` on the price page.
+        extras: Kept with the run (:attr:`ui.running.runs.RunRecord.extras`).
+        n_train: Training rows, for the time estimate.
+        max_window: The largest window the training form offers.
+    """
+
+    columns: tuple[str, ...] = ()
+    split_config: SplitConfig | None = None
+    frame: pd.DataFrame | None = None
+    split: Split | None = None
+    data_key: str | None = None
+    label: str = ""
+    individual: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    n_train: int = 0
+    max_window: int = 0
 
 
 def _kept_upload(key: str) -> tuple[str, bytes] | None:
@@ -77,9 +111,8 @@ def show_notes(notes: Sequence[str]) -> None:
 
 def price_source() -> core.PriceData | None:
     """Draw the price data picker and return the loaded prices (or ``None``)."""
-    state.restore(
+    state.keep(
         {
-            "price_source": PRICE_SOURCES[0],
             "price_sample": core.PRICE_SAMPLES[0],
             "price_symbol": "MA",
             "price_start": dt.date(2006, 1, 1),
@@ -93,7 +126,6 @@ def price_source() -> core.PriceData | None:
         key="price_source",
         horizontal=True,
     )
-    state.remember(["price_source"])
     try:
         if source == PRICE_SOURCES[0]:
             state.keep_choice("price_sample", core.PRICE_SAMPLES, "mastercard")
@@ -103,7 +135,6 @@ def price_source() -> core.PriceData | None:
                 key="price_sample",
                 format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
             )
-            state.remember(["price_sample"])
             return loaders.sample(name)
         if source == PRICE_SOURCES[1]:
             kept = _upload(
@@ -134,7 +165,6 @@ def _ticker() -> core.PriceData | None:
         "From", key="price_start", min_value=dt.date(1970, 1, 1)
     )
     end = end_col.date_input("Until", key="price_end", min_value=dt.date(1970, 1, 2))
-    state.remember(["price_symbol", "price_start", "price_end"])
     button_col.markdown("&nbsp;")
     if button_col.button("Download prices", key="price_download", width="stretch"):
         st.session_state["price_ticker_request"] = (
@@ -179,7 +209,7 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
 
 def tracking_source() -> core.TrackingData | None:
     """Draw the tracking data picker and return the loaded tracks (or ``None``)."""
-    state.restore({"trk_source": TRACK_SOURCES[0], "trk_sample": "fly"})
+    state.keep({"trk_sample": "fly"})
     state.keep_choice("trk_source", TRACK_SOURCES, TRACK_SOURCES[0])
     source = st.radio(
         "Where do the tracks come from?",
@@ -187,7 +217,6 @@ def tracking_source() -> core.TrackingData | None:
         key="trk_source",
         horizontal=True,
     )
-    state.remember(["trk_source"])
     try:
         if source == TRACK_SOURCES[0]:
             state.keep_choice("trk_sample", core.TRACKING_SAMPLES, "fly")
@@ -197,7 +226,6 @@ def tracking_source() -> core.TrackingData | None:
                 key="trk_sample",
                 format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
             )
-            state.remember(["trk_sample"])
             return loaders.sample(name)
         kept = _upload(
             "trk_upload",

@@ -1,13 +1,11 @@
-"""Training controls shared by both forecasting pages, presets and a time estimate.
+"""Training controls shared by both forecasting pages, and a time estimate.
 
 The controls live inside the page's ``st.form``, so moving a slider changes
 nothing until the student presses the form's *Train* button. Each widget has a
 key ``"<prefix>_<name>"`` where ``name`` is a setting of
 :mod:`forecasting.settings.names` (:data:`FORM_SETTINGS`), or ``"scale"`` for the
-scaler's range; the defaults are the config's (the original tutorial's). Above
-the form, :func:`preset_picker` fills every setting from one of the tutorial
-experiments in :mod:`~.settings.presets`, and a *Quick demo* button shrinks the
-current settings to :data:`QUICK` units and epochs.
+scaler's range; the defaults are the config's (the original tutorial's). The
+tutorial experiments above the form are :mod:`ui.forms.presets`.
 
 The form <-> config translation is pure (:func:`form_values`,
 :func:`choices_from_form`) and goes through the one settings mapping.
@@ -15,14 +13,13 @@ The form <-> config translation is pure (:func:`form_values`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
 from forecasting.prep import budget
-from forecasting.prep.budget import MAX_ROLLOUT_STEPS
 from forecasting.settings.config import (
     MODEL_KINDS,
     MODEL_LABELS,
@@ -36,7 +33,6 @@ from forecasting.settings.names import (
     config_from_settings,
     settings_from_config,
 )
-from forecasting.settings.presets import PRESETS, Preset
 from ui.forms import state
 
 FORM_SETTINGS: tuple[str, ...] = (
@@ -58,9 +54,6 @@ FORM_SETTINGS: tuple[str, ...] = (
 )
 """Settings the form shows, each under the widget key ``"<prefix>_<name>"``; the
 ``"<prefix>_scale"`` select box holds ``scale_low`` and ``scale_high``."""
-
-QUICK: dict[str, Any] = {"units": 32, "epochs": 10}
-"""What the *Quick demo* button changes: smaller layers and fewer epochs."""
 
 SCALES: dict[str, tuple[float, float]] = {"0 to 1": (0.0, 1.0), "-1 to 1": (-1.0, 1.0)}
 """Ranges the MinMax scaler can map the training values to."""
@@ -208,63 +201,6 @@ def preset_hint_text(config: ExperimentConfig, n_train: int) -> str:
     """``"about 1.3 min for LSTM, GRU"``: a preset's estimate, under its story."""
     labels = ", ".join(MODEL_LABELS[k] for k in config.models)
     return f"{estimate_text(config, n_train)} for {labels}"
-
-
-def _apply_preset(prefix: str, page_values: Callable[[Preset], dict[str, Any]]) -> None:
-    preset = PRESETS[st.session_state[f"{prefix}_preset"]]
-    state.reset({**page_values(preset), **form_values(prefix, preset.config)})
-
-
-def _apply_quick(prefix: str) -> None:
-    state.reset({f"{prefix}_{k}": v for k, v in QUICK.items()})
-
-
-def preset_picker(
-    prefix: str,
-    command: str,
-    page_values: Callable[[Preset], dict[str, Any]],
-    train_rows: Callable[[ExperimentConfig], int],
-) -> None:
-    """Offer the tutorial experiments of a page and a quick-demo button.
-
-    Args:
-        prefix: Widget key prefix of the page.
-        command: ``"compare"`` (prices) or ``"tracks"``: which presets to offer.
-        page_values: Preset -> the page's own widget values (data, split, ...).
-        train_rows: Config -> training rows it would have, for the estimated
-            training time shown under the story.
-    """
-    names = [name for name, p in PRESETS.items() if p.command == command]
-    state.restore({f"{prefix}_preset": names[0]})
-    state.keep_choice(f"{prefix}_preset", names, names[0])
-    choose, use, quick = st.columns([4, 1, 1], vertical_alignment="bottom")
-    name = choose.selectbox(
-        "Start from a tutorial experiment",
-        names,
-        key=f"{prefix}_preset",
-        format_func=lambda n: PRESETS[n].title,
-    )
-    state.remember([f"{prefix}_preset"])
-    preset = PRESETS[name]
-    use.button(
-        "Use these settings",
-        key=f"{prefix}_preset_use",
-        on_click=_apply_preset,
-        args=(prefix, page_values),
-        help="Fill in the data and every setting below from this experiment.",
-        width="stretch",
-    )
-    quick.button(
-        "Quick demo",
-        key=f"{prefix}_preset_quick",
-        on_click=_apply_quick,
-        args=(prefix,),
-        help=f"Keep the settings but use {QUICK['units']} units and "
-        f"{QUICK['epochs']} epochs, for a fast demo.",
-        width="stretch",
-    )
-    hint = preset_hint_text(preset.config, train_rows(preset.config))
-    st.caption(f"{preset.story} ({hint} with these settings.)")
 
 
 def training_controls(prefix: str, max_window: int) -> TrainingChoices:
@@ -455,33 +391,41 @@ def _target_and_scale_widgets(k: str) -> dict[str, Any]:
     return {"target": target, "scale": scale}
 
 
-def matching_preset(
-    config: ExperimentConfig, sample: str, individual: str | None = None
-) -> Preset | None:
-    """The tutorial experiment with exactly these settings and data, if any."""
-    for preset in PRESETS.values():
-        same_data = preset.sample == sample and preset.individual == individual
-        if same_data and preset.config == config:
-            return preset
-    return None
+@dataclass(frozen=True)
+class FreeRun:
+    """A page's free-run input in the training form.
+
+    Attributes:
+        label: The input's label.
+        default: Steps when nothing was chosen yet (0 makes no free run).
+        most: The largest number of steps offered.
+        step: The input's step.
+        unit: ``"days"`` or ``"steps"``, for the run's one-line summary.
+        help: The input's help text.
+    """
+
+    label: str
+    default: int
+    most: int
+    step: int
+    unit: str
+    help: str
 
 
-def free_run_input() -> int:
-    """The price form's *Free-run forecast (days)* input; returns its value.
+def free_run_input(prefix: str, spec: FreeRun) -> int:
+    """The form's free-run input (key ``"<prefix>_rollout"``); returns its value.
 
     Drawn inside the training form: the free run is made by the fits, so a new
-    value trains again (0, the default, makes none).
+    value trains again.
     """
-    state.restore({"price_rollout": 0})
+    key = f"{prefix}_rollout"
+    state.keep({key: spec.default})
     value = st.number_input(
-        "Free-run forecast (days)",
+        spec.label,
         min_value=0,
-        max_value=MAX_ROLLOUT_STEPS,
-        step=10,
-        key="price_rollout",
-        help="After training, also forecast this many days from the end of the "
-        "training period, each forecast fed back in as if it were the real "
-        "price; the results then show the error by days ahead. 0 turns it off.",
+        max_value=spec.most,
+        step=spec.step,
+        key=key,
+        help=spec.help,
     )
-    state.remember(["price_rollout"])
     return int(value)

@@ -134,7 +134,7 @@ def backtest_view(record: RunRecord, page: str) -> None:
         )
         return
     folds_key, refit_key = f"{prefix}_eval_folds", f"{prefix}_eval_refit"
-    state.restore({folds_key: min(4, largest), refit_key: False})
+    state.keep({refit_key: False})
     state.keep_number(folds_key, 2, largest, min(4, largest))
     left, right = st.columns([1, 2])
     k = int(
@@ -150,7 +150,6 @@ def backtest_view(record: RunRecord, page: str) -> None:
         "fold's own past, with a scaler fitted on it only (one fit per model, "
         "seed and fold after the first).",
     )
-    state.remember([folds_key, refit_key])
     kept = _backtests(record)
     if refit and (k, True) not in kept:
         _refit_controls(record, page, k)

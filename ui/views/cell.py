@@ -21,7 +21,8 @@ from forecasting.nn.cell import window_at, window_count
 from forecasting.runtime.protocol import JobFailed
 from forecasting.settings.config import MODEL_LABELS
 from ui.forms import state
-from ui.running import jobs, runs
+from ui.running import jobs
+from ui.running.runs import RunRecord
 
 if TYPE_CHECKING:
     from forecasting.analysis.compare import Comparison
@@ -39,7 +40,7 @@ def _when(label: Any) -> str:
     return f"{label:%Y-%m-%d}" if isinstance(label, pd.Timestamp) else str(label)
 
 
-def show(runs: Mapping[str, runs.RunRecord]) -> None:
+def show(runs: Mapping[str, RunRecord]) -> None:
     """Controls for one trained model and window, then its figure.
 
     Args:
@@ -47,14 +48,13 @@ def show(runs: Mapping[str, runs.RunRecord]) -> None:
     """
     comparison, kind, layer = _choose_model(runs)
     number, window, steps = _choose_window(comparison.windows)
-    state.restore({"learn_cell_show": False})
+    state.keep({"learn_cell_show": False})
     shown = st.toggle(
         "Show inside the cell",
         key="learn_cell_show",
         help="Runs this window through your trained model on a worker (a few "
         "seconds the first time); it then follows the controls above.",
     )
-    state.remember([*KEYS, "learn_cell_show"])
     if not shown:
         return
     fit = comparison.runs[kind].train
@@ -92,11 +92,10 @@ def show(runs: Mapping[str, runs.RunRecord]) -> None:
 
 
 def _choose_model(
-    runs: Mapping[str, runs.RunRecord],
+    runs: Mapping[str, RunRecord],
 ) -> tuple[Comparison, str, int]:
     """The run, model kind and layer to look into: ``(comparison, kind, layer)``."""
     pages = list(runs)
-    state.restore({"learn_cell_page": pages[0]})
     state.keep_choice("learn_cell_page", pages, pages[0])
     page = st.radio(
         "Run",
@@ -107,7 +106,7 @@ def _choose_model(
     )
     comparison = runs[page].comparison
     kinds = list(comparison.runs)
-    state.restore({"learn_cell_kind": kinds[0], "learn_cell_layer": 0})
+    state.keep({"learn_cell_layer": 0})
     state.keep_choice("learn_cell_kind", kinds, kinds[0])
     left, right = st.columns(2)
     kind = left.radio(
@@ -129,7 +128,6 @@ def _choose_model(
 def _choose_window(windows: Windows) -> tuple[int, np.ndarray, pd.Index]:
     """A window slider: ``(number from 1, window (steps, features), step labels)``."""
     count, n_train = window_count(windows), len(windows.x_train)
-    state.restore({"learn_cell_window": n_train})
     state.keep_number("learn_cell_window", 1, count, n_train)
     number = int(
         st.slider(

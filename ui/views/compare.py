@@ -1,31 +1,30 @@
 """Draw a finished comparison: metrics table, charts and downloads.
 
 Everything here reads a :class:`ui.running.runs.RunRecord` (already trained),
-so changing a display option redraws at once and never retrains.
+so changing a display option redraws at once and never retrains. This module
+holds what both pages show (:func:`show_metrics`, :func:`downloads`,
+:func:`loss_tab`, :func:`header`, :func:`closing_sections`); the pages' own
+results are :mod:`ui.views.prices` and :mod:`ui.views.tracks`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from forecasting import charts
-from forecasting.analysis.compare import (
-    BASELINE_LABELS,
-    Comparison,
-    Transfer,
-    rollout_error,
-)
+from forecasting.analysis.compare import BASELINE_LABELS, Comparison
 from forecasting.settings.config import MODEL_LABELS
-from ui.forms import state
-from ui.running import jobs
 from ui.running.runs import RunRecord
-from ui.views import backtest, history, horizon, intervals, lab
+from ui.views import backtest, history, horizon, intervals
 from ui.views.tables import TEXT_FORMATS, metrics_display, style_metrics
+
+TABS = ("Prediction intervals", "Error by horizon", "Walk-forward backtest")
+"""The tabs of :func:`beyond_section`."""
 
 
 def verdict_lines(rmse: pd.Series, is_model: np.ndarray) -> list[str]:
@@ -138,15 +137,18 @@ def downloads(record: RunRecord, index_label: str) -> None:
         )
 
 
-def _labelled(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def labelled(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The same values by display name (kinds and baselines' ids renamed)."""
     return {MODEL_LABELS.get(k, k): v for k, v in values.items()}
 
 
-def _predictions(comparison: Comparison) -> dict[str, np.ndarray]:
+def predictions_by_label(comparison: Comparison) -> dict[str, np.ndarray]:
+    """Each model's one-step test forecast ``(rows, features)``, by label."""
     return {run.label: run.predictions for run in comparison.runs.values()}
 
 
-def _baselines(comparison: Comparison) -> dict[str, np.ndarray]:
+def baselines_by_label(comparison: Comparison) -> dict[str, np.ndarray]:
+    """Each baseline's test forecast ``(rows, features)``, by label."""
     return {BASELINE_LABELS[k]: v for k, v in comparison.baselines.items()}
 
 
@@ -207,295 +209,6 @@ def header(record: RunRecord, current: bool, button: str) -> None:
         )
 
 
-def price_results(record: RunRecord, current: bool) -> None:
-    """Everything about a finished price comparison."""
-    comparison = record.comparison
-    split = comparison.split
-    columns = list(split.columns)
-    header(record, current, "Train models")
-    show_metrics(lab.metrics_with_skill(comparison))
-    tutorial_note(record)
-    lab.show_lessons(comparison)
-    state.restore({"price_view_context": 120})
-    state.keep_choice("price_view_column", columns, columns[0])
-    state.keep_number("price_view_context", 0, len(split.train), 120)
-    column = columns[0]
-    if len(columns) > 1:
-        column = st.selectbox(
-            "Column to show",
-            columns,
-            key="price_view_column",
-            help="The models predict all chosen columns together; the charts "
-            "show one at a time.",
-        )
-    j = columns.index(column)
-    # Keyed and tracked, so the open tab stays open when the page reruns.
-    forecast, residuals, loss, files = st.tabs(
-        ["Forecast vs real", "Residuals", "Training loss", "Downloads"],
-        key="price_tab",
-        on_change="rerun",
-    )
-    with forecast:
-        context = st.slider(
-            "Training days shown before the test period",
-            min_value=0,
-            max_value=len(split.train),
-            step=10,
-            key="price_view_context",
-            help="Faded grey: the end of the training period, for context.",
-        )
-        state.remember(["price_view_column", "price_view_context"])
-        fig = charts.forecast_figure(
-            split.test_index,
-            split.test,
-            _predictions(comparison),
-            _baselines(comparison),
-            context_index=split.train_index[len(split.train) - context :],
-            context=split.train[len(split.train) - context :],
-            feature=j,
-            title=f"{column}: real vs one-step-ahead predictions (test period)",
-            y_title=column,
-        )
-        fig = lab.copy_check(comparison, fig, "price_copy_overlay", feature=j)
-        st.plotly_chart(fig, width="stretch")
-        st.caption(
-            "Each prediction uses the real values of the previous "
-            f"{comparison.config.window} days, so the lines follow the real series "
-            "closely. Click legend entries to hide or show a line; the naive "
-            "baseline is hidden until you click it. Drag the slider below the "
-            "chart to zoom."
-        )
-    with residuals:
-        st.plotly_chart(
-            charts.residuals_figure(
-                split.test_index,
-                split.test,
-                _predictions(comparison),
-                feature=j,
-                y_title=column,
-            ),
-            width="stretch",
-        )
-        st.caption(
-            "Residual = prediction − real. A model that always lags behind the "
-            "price shows residuals of the opposite sign to each day's change."
-        )
-    with loss:
-        loss_tab(comparison)
-    with files:
-        downloads(record, "Date")
-    beyond_section(record, "price")
-    history.section("price", record)
-
-
-def tracking_results(
-    record: RunRecord,
-    current: bool,
-    other_frame: Callable[[str], pd.DataFrame] | None,
-    others: list[str],
-) -> None:
-    """Everything about a finished tracking comparison.
-
-    Args:
-        record: The trained comparison.
-        current: Whether it matches the settings on screen.
-        other_frame: Returns another individual's frame (raises ``DataError``),
-            or ``None`` when the data on screen is not the data trained on.
-        others: IDs of the other individuals.
-    """
-    comparison = record.comparison
-    header(record, current, "Train models")
-    rollout = rollout_error(comparison)
-    show_metrics(lab.metrics_with_skill(comparison), rollout)
-    tutorial_note(record)
-    lab.show_lessons(comparison)
-    if rollout:
-        st.caption(
-            f"Free-run distance: mean distance of the free run "
-            f"({comparison.rollout_steps} steps, each prediction fed back in) from "
-            "the real path over the same rows. Mean distance: the same for the "
-            "one-step predictions, which always start from real positions."
-        )
-    start = _track_context(comparison)
-    # Keyed and tracked, so "Another individual" stays open after Apply.
-    tabs = st.tabs(
-        [
-            "Trajectory",
-            "Coordinates over time",
-            "Residuals",
-            "Training loss",
-            "Another individual",
-            "Downloads",
-        ],
-        key="trk_tab",
-        on_change="rerun",
-    )
-    with tabs[0]:
-        trajectory_tab(comparison, start)
-    with tabs[1]:
-        coordinates_tab(comparison, start)
-    with tabs[2]:
-        track_residuals_tab(comparison)
-    with tabs[3]:
-        loss_tab(comparison)
-    with tabs[4]:
-        transfer_section(record, other_frame, others)
-    with tabs[5]:
-        downloads(record, str(comparison.split.test_index.name or "row"))
-    beyond_section(record, "tracking")
-    history.section("tracking", record)
-
-
-def _track_context(comparison: Comparison) -> int:
-    """The *Training rows shown* slider; returns the first training row to draw."""
-    split = comparison.split
-    state.restore({"trk_view_context": min(500, len(split.train))})
-    state.keep_number("trk_view_context", 0, len(split.train), 500)
-    context = st.slider(
-        "Training rows shown",
-        min_value=0,
-        max_value=len(split.train),
-        step=50,
-        key="trk_view_context",
-        help="The last rows of the training period, drawn in grey for context.",
-    )
-    state.remember(["trk_view_context"])
-    return len(split.train) - context
-
-
-def _rollouts(comparison: Comparison) -> dict[str, np.ndarray]:
-    return {
-        run.label: run.rollout
-        for run in comparison.runs.values()
-        if run.rollout is not None
-    }
-
-
-def trajectory_tab(comparison: Comparison, start: int) -> None:
-    """The path seen from above, from training row ``start`` on."""
-    split = comparison.split
-    columns = list(split.columns)
-    if len(columns) < 2:
-        st.info("Choose two coordinates (such as X and Y) to see the path.")
-        return
-    st.plotly_chart(
-        charts.trajectory_figure(
-            split.train[start:, :2],
-            split.test[:, :2],
-            _predictions(comparison),
-            _rollouts(comparison),
-            columns=columns[:2],
-            title="Path seen from above (equal scales)",
-        ),
-        width="stretch",
-    )
-    st.caption(
-        "Solid coloured lines: one-step predictions (each from the real "
-        "previous positions). Dashed: the free run, which starts at the end "
-        "of training and only sees its own predictions."
-    )
-
-
-def coordinates_tab(comparison: Comparison, start: int) -> None:
-    """Each coordinate over time, from training row ``start`` on."""
-    split = comparison.split
-    fig = charts.coordinates_figure(
-        split.train_index[start:],
-        split.train[start:],
-        split.test_index,
-        split.test,
-        _predictions(comparison),
-        _rollouts(comparison),
-        columns=list(split.columns),
-        context_rows=None,
-        x_title=str(split.test_index.name or "row"),
-    )
-    fig = lab.copy_check(comparison, fig, "trk_copy_overlay", feature=None)
-    st.plotly_chart(fig, width="stretch")
-
-
-def track_residuals_tab(comparison: Comparison) -> None:
-    """The residuals of one chosen coordinate."""
-    split = comparison.split
-    columns = list(split.columns)
-    state.keep_choice("trk_view_column", columns, columns[0])
-    column = st.selectbox("Coordinate", columns, key="trk_view_column")
-    st.plotly_chart(
-        charts.residuals_figure(
-            split.test_index,
-            split.test,
-            _predictions(comparison),
-            feature=columns.index(column),
-            y_title=column,
-        ),
-        width="stretch",
-    )
-
-
-def transfer_section(
-    record: RunRecord,
-    other_frame: Callable[[str], pd.DataFrame] | None,
-    others: list[str],
-) -> None:
-    """Apply the trained models, unchanged, to another individual."""
-    from forecasting.data import DataError
-
-    st.markdown(
-        "Does what a model learned from one animal carry over to another? The "
-        "other individual is split with the same row counts and scaled with the "
-        "**original** training scaler; nothing is retrained."
-    )
-    if other_frame is None or not others:
-        st.info(
-            "Load the data these models were trained on (and a file with more than "
-            "one individual) to try them on another individual."
-        )
-        return
-    state.keep_choice("trk_other", others, others[0])
-    other = st.selectbox("Other individual", others, key="trk_other")
-    if st.button("Apply the trained models", key="trk_apply"):
-        try:
-            frame = other_frame(other)
-            transfer = jobs.transfer(record.comparison, frame)
-        except (DataError, ValueError) as err:
-            st.error(str(err))
-        except Exception as err:  # never show a traceback
-            jobs.report_unexpected(err)
-        else:
-            record.transfers[other] = transfer
-    transfer = record.transfers.get(other)
-    if transfer is not None:
-        show_transfer(record, other, transfer)
-
-
-def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
-    """Metrics and path of the models applied to another individual."""
-    trained_on = record.extras.get("individual", "the first individual")
-    st.markdown(f"**Trained on {trained_on}, applied to {other}:**")
-    rollout = {}
-    for kind, path in transfer.rollouts.items():
-        n = min(len(path), len(transfer.split.test))
-        distance = np.linalg.norm(path[:n] - transfer.split.test[:n], axis=-1)
-        rollout[kind] = float(np.mean(distance))
-    show_metrics(lab.transfer_metrics_with_skill(transfer), rollout)
-    if len(transfer.split.columns) >= 2:
-        st.plotly_chart(
-            charts.trajectory_figure(
-                transfer.split.train[-300:, :2],
-                transfer.split.test[:, :2],
-                _labelled(transfer.predictions),
-                _labelled(transfer.rollouts),
-                columns=transfer.split.columns[:2],
-                title=f"{other}: path with the transferred models",
-            ),
-            width="stretch",
-        )
-
-
-TABS = ("Prediction intervals", "Error by horizon", "Walk-forward backtest")
-"""The tabs of :func:`beyond_section`."""
-
-
 def beyond_section(record: RunRecord, page: str) -> None:
     """Intervals, error by horizon and backtest under a page's results, as tabs.
 
@@ -519,3 +232,9 @@ def beyond_section(record: RunRecord, page: str) -> None:
             continue
         with tab:
             view(record, page)
+
+
+def closing_sections(record: RunRecord, page: str) -> None:
+    """Under a page's results: *Beyond one test score*, then the run history."""
+    beyond_section(record, page)
+    history.section(page, record)

@@ -406,14 +406,12 @@ def compare_two(page: str, history: History) -> None:
     """Two chosen runs: their differing settings, metrics and charts side by side."""
     ids = [run.entry.id for run in history.runs]
     keys = (f"{page}_history_a", f"{page}_history_b")
-    state.restore({keys[0]: ids[-2], keys[1]: ids[-1]})
     state.keep_choice(keys[0], ids, ids[-2])
     state.keep_choice(keys[1], ids, ids[-1])
     st.markdown("**Compare two runs**")
     left, right = st.columns(2)
     a_id = left.selectbox("Run A", ids, key=keys[0])
     b_id = right.selectbox("Run B", ids, key=keys[1])
-    state.remember(keys)
     if a_id == b_id:
         st.info("Choose two different runs to see them side by side.")
         return

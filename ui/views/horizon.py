@@ -83,6 +83,23 @@ def horizon_view(record: RunRecord, page: str) -> None:
     )
     fig.update_layout(xaxis_title=f"{unit.capitalize()} ahead")
     st.plotly_chart(fig, width="stretch")
+    lines = verdicts(errors, steps, unit)
+    shorter = (
+        f" Only the {steps} {unit} of the test period are scored."
+        if steps < comparison.rollout_steps
+        else ""
+    )
+    st.caption(" ".join(lines) + shorter)
+
+
+def verdicts(errors: Mapping[str, np.ndarray], steps: int, unit: str) -> list[str]:
+    """One sentence per model: for how many steps it beats every baseline.
+
+    Args:
+        errors: Kind -> per-step errors ``(steps,)``, models and baselines.
+        steps: The steps scored.
+        unit: ``"days"`` or ``"steps"``.
+    """
     lines = []
     for kind, n in useful_steps(errors).items():
         if n == 0:
@@ -99,9 +116,4 @@ def horizon_view(record: RunRecord, page: str) -> None:
                 f"**{display_name(kind)}** is closer than every baseline for the "
                 f"first {n} {unit}."
             )
-    shorter = (
-        f" Only the {steps} {unit} of the test period are scored."
-        if steps < comparison.rollout_steps
-        else ""
-    )
-    st.caption(" ".join(lines) + shorter)
+    return lines

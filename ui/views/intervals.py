@@ -97,7 +97,6 @@ def intervals_view(record: RunRecord, page: str) -> None:
     )
     kinds = list(comparison.runs)
     coverage_key, model_key = f"{prefix}_eval_coverage", f"{prefix}_eval_model"
-    state.restore({coverage_key: COVERAGES[0], model_key: kinds[0]})
     state.keep_choice(coverage_key, COVERAGES, COVERAGES[0])
     state.keep_choice(model_key, kinds, kinds[0])
     left, right = st.columns(2)
@@ -111,7 +110,6 @@ def intervals_view(record: RunRecord, page: str) -> None:
     kind = right.selectbox(
         "Model", kinds, key=model_key, format_func=lambda k: MODEL_LABELS[k]
     )
-    state.remember([coverage_key, model_key])
     method = "distance" if track else "coordinate"
     try:
         intervals = evaluate.model_intervals(comparison, coverage, method)

@@ -162,14 +162,13 @@ def copy_check(
     if not lines:
         return fig
     st.warning(" ".join(lines), icon=":material/content_copy:")
-    state.restore({key: False})
+    state.keep({key: False})
     shown = st.toggle(
         "Overlay the real series shifted by one step",
         key=key,
         help="The real values moved one step later: exactly what repeating the "
         "last value predicts. A forecast lying on this line is copying.",
     )
-    state.remember([key])
     if shown:
         split = comparison.split
         features = range(split.test.shape[1]) if feature is None else [feature]
