@@ -231,6 +231,17 @@ def test_results_survive_navigation_and_feed_the_learn_page():
     check_rows(at, "price", ["gru"])  # the last results stay on screen
 
 
+def test_tracking_rows_survive_a_page_change():
+    at = new_app().switch_page("pages/tracking.py").run()
+    at.number_input(key="trk_train_rows").set_value(700).run()
+    at.number_input(key="trk_test_rows").set_value(90).run()
+    at.switch_page("pages/learn.py").run()
+    at.switch_page("pages/tracking.py").run()
+    no_exception(at)
+    assert at.number_input(key="trk_train_rows").value == 700
+    assert at.number_input(key="trk_test_rows").value == 90
+
+
 def test_csv_upload_trains_one_model_on_two_columns():
     at = new_app()
     at.radio(key="price_source").set_value("Upload a CSV").run()
