@@ -357,7 +357,7 @@ class EngineSettings:
             local Ray for the run.
         surge: Spare local workers (``FORECASTING_SURGE``; the app's default 3,
             one tutorial comparison: a student arriving behind others' long runs
-            starts at once; see :meth:`Engine._surge_queues`).
+            starts at once; see :mod:`forecasting.runtime.policy`).
         initializer: ``"module:function"`` every worker calls once with its
             thread count before its first job: the networks' package imports
             TensorFlow there (:func:`forecasting.nn.setup.warm_up`).
