@@ -51,15 +51,24 @@ def track_frame() -> pd.DataFrame:
     )
 
 
+# The one tiny setting of the tests that train only to get "a trained model": the
+# app tests' tiny() (test_app.py) sets the same. A worker compiles a training step
+# once per shape (window, features, units, batch size) into the run's shared
+# compile cache, so tests that share it reuse one compiled step per model kind.
+TINY_WINDOW = 5
+TINY_UNITS = 4
+TINY_BATCH = 64
+
+
 @pytest.fixture
 def tiny_config() -> ExperimentConfig:
-    """Train 2018-2019, test 2020, window 10, 8 units, 1 epoch."""
+    """Train 2018-2019, test 2020, the tiny setting (window 5, 4 units), 1 epoch."""
     return ExperimentConfig(
         columns=("High",),
         split=SplitConfig.by_years(2018, 2019),
-        window=10,
-        model=ModelConfig(units=8),
-        train=TrainConfig(epochs=1, batch_size=64, seed=1),
+        window=TINY_WINDOW,
+        model=ModelConfig(units=TINY_UNITS),
+        train=TrainConfig(epochs=1, batch_size=TINY_BATCH, seed=1),
     )
 
 

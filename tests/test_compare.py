@@ -66,10 +66,10 @@ def test_tracks_comparison_with_rollout_and_transfer(track_frame):
     config = ExperimentConfig(
         columns=("X", "Y"),
         split=SplitConfig.by_rows(200, 60),
-        window=10,
+        window=5,  # the tiny setting of the tracking page's tests
         models=("gru",),
-        model=ModelConfig(units=6),
-        train=TrainConfig(epochs=1),
+        model=ModelConfig(units=4),
+        train=TrainConfig(epochs=1, batch_size=64),
     )
     result = run_comparison(track_frame, config, rollout_steps=30)
     table = result.metrics
