@@ -37,7 +37,7 @@ from forecasting.analysis.compare import (
     rollout_error,
     run_comparison,
 )
-from forecasting.analysis.evaluate import model_intervals
+from forecasting.analysis.intervals import model_intervals
 from forecasting.analysis.lab import report_lines, skill_and_lag, transfer_skill_and_lag
 from forecasting.data import load_sample, series_frame
 from forecasting.metrics import rmse

@@ -7,6 +7,8 @@ values; :func:`euclidean` measures the distance per row (for 2-D tracks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 METRIC_NAMES: dict[str, str] = {
@@ -16,6 +18,12 @@ METRIC_NAMES: dict[str, str] = {
     "euclidean": "Mean distance",
 }
 """Metric keys and their display names (the one name of each metric in the app)."""
+
+
+def as_rows(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """``values`` as float64 ``(rows, features)``; ``(rows,)`` becomes one column."""
+    array = np.asarray(values, dtype=np.float64)
+    return array[:, None] if array.ndim == 1 else array
 
 
 def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """Intervals, error by horizon and the walk-forward backtest on the app's pages.
 
 Headless AppTest with tiny models (4 units, window 5, 1 epoch). The numbers on
-screen are checked against :mod:`forecasting.analysis.evaluate` applied to the stored
+screen are checked against :mod:`forecasting.analysis.intervals`, ``horizon``
+and ``backtest`` applied to the stored
 comparison; the small helpers of :mod:`ui.views.intervals`, ``horizon`` and
 ``backtest`` against hand-made cases.
 """
@@ -15,8 +16,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from forecasting.analysis import evaluate
-from forecasting.analysis.evaluate import Interval
+from forecasting.analysis.backtest import backtest_frame, refit_seconds, run_backtest
+from forecasting.analysis.horizon import comparison_horizon_errors
+from forecasting.analysis.intervals import Interval, model_intervals
 from forecasting.prep.budget import describe_seconds
 from tests.test_app import (
     TIMEOUT,
@@ -137,7 +139,7 @@ def test_price_interval_band_with_seeds_and_the_coverage_reached(price_app):
         "Real",
         "GRU",
     ]
-    expected = evaluate.model_intervals(comparison, 0.8)["gru"]
+    expected = model_intervals(comparison, 0.8)["gru"]
     np.testing.assert_allclose(
         spec_array(fig["data"][3]["y"]), expected.upper[:, 0], rtol=1e-9
     )
@@ -150,7 +152,7 @@ def test_price_interval_band_with_seeds_and_the_coverage_reached(price_app):
 
     at.radio(key="price_eval_coverage").set_value(0.95).run(timeout=TIMEOUT)
     no_exception(at)
-    wide = evaluate.model_intervals(comparison, 0.95)["gru"]
+    wide = model_intervals(comparison, 0.95)["gru"]
     assert "GRU 95% interval" in trace_names(figure_named(at, "with its interval"))
     assert f"held {wide.coverage:.1%} of the real test values (nominal 95%)" in (
         texts(at)
@@ -169,7 +171,7 @@ def test_price_error_by_horizon_puts_models_and_baselines_on_one_chart(price_app
         "Persistence (naive)",
         "Linear autoregression",
     ]
-    expected = evaluate.comparison_horizon_errors(comparison, 20)
+    expected = comparison_horizon_errors(comparison, 20)
     for trace, kind in zip(
         fig["data"], ["gru", "persistence", "linear_ar"], strict=True
     ):
@@ -188,7 +190,7 @@ def test_price_backtest_without_and_with_refits(price_app):
     comparison = last_record(at, "price").comparison
     fig = figure_named(at, "Error per test fold")
     assert trace_names(fig) == ["GRU", "Persistence (naive)", "Linear autoregression"]
-    expected = evaluate.backtest_frame(evaluate.run_backtest(comparison, 3))
+    expected = backtest_frame(run_backtest(comparison, 3))
     np.testing.assert_allclose(
         spec_array(fig["data"][0]["y"]), expected["gru"], rtol=1e-9
     )
@@ -199,7 +201,7 @@ def test_price_backtest_without_and_with_refits(price_app):
 
     at.toggle(key="price_eval_refit").set_value(True).run(timeout=TIMEOUT)
     no_exception(at)
-    seconds = evaluate.refit_seconds(comparison.split, comparison.config, 3)
+    seconds = refit_seconds(comparison.split, comparison.config, 3)
     assert any(
         "Refitting trains 4 more fit(s)" in c.value
         and describe_seconds(seconds) in c.value
@@ -259,7 +261,7 @@ def test_tracking_interval_is_a_radius_and_horizon_has_constant_velocity():
     no_exception(at)
     assert not errors(at)
     comparison = last_record(at, "tracking").comparison
-    expected = evaluate.model_intervals(comparison, 0.8, "distance")["gru"]
+    expected = model_intervals(comparison, 0.8, "distance")["gru"]
     assert expected.method == "distance"
     assert (
         f"(a radius of {expected.half_width[0]:,.3f}) held {expected.coverage:.1%} "
@@ -278,7 +280,7 @@ def test_tracking_interval_is_a_radius_and_horizon_has_constant_velocity():
     fig = figure_named(at, "Free-run error by steps ahead")
     names = trace_names(fig)
     assert names[0] == "GRU" and "Constant velocity (naive)" in names
-    errors_by_kind = evaluate.comparison_horizon_errors(comparison, 30)
+    errors_by_kind = comparison_horizon_errors(comparison, 30)
     np.testing.assert_allclose(
         spec_array(fig["data"][0]["y"]), errors_by_kind["gru"], rtol=1e-9
     )

@@ -10,25 +10,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.analysis.compare import assemble, plan_comparison
-from forecasting.analysis.evaluate import (
+from forecasting.analysis.backtest import (
     assemble_backtest,
     backtest_frame,
-    baseline_free_runs,
-    check_coverage,
-    check_horizon,
-    check_lab_settings,
-    comparison_horizon_errors,
-    conformal_interval,
-    conformal_quantile,
-    horizon_errors,
-    model_intervals,
     plan_backtest,
-    predictions_with_bounds,
     refit_seconds,
-    seed_band,
     walk_forward_folds,
 )
+from forecasting.analysis.compare import assemble, plan_comparison
+from forecasting.analysis.horizon import (
+    baseline_free_runs,
+    check_horizon,
+    comparison_horizon_errors,
+    horizon_errors,
+)
+from forecasting.analysis.intervals import (
+    check_coverage,
+    conformal_interval,
+    conformal_quantile,
+    model_intervals,
+    predictions_with_bounds,
+    seed_band,
+)
+from forecasting.analysis.lab import check_lab_settings
 from forecasting.nn.jobs import FitResult
 from forecasting.prep.windows import Split
 from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig

@@ -1,4 +1,4 @@
-"""Plotly figures of :mod:`forecasting.analysis.evaluate`: folds, horizons, bands.
+"""Plotly figures of the lab views: folds, horizons, bands.
 
 Like :mod:`forecasting.charts` (whose colours they share), every function returns
 a new figure and shows nothing. Results come in keyed by kind id (``"gru"``,
@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting.analysis.evaluate import display_name
 from forecasting.charts.style import (
     BASELINE_STYLES,
     REAL_COLOR,
@@ -24,6 +23,7 @@ from forecasting.charts.style import (
     model_color,
     new_figure,
 )
+from forecasting.forecasters import display_name
 from forecasting.metrics import METRIC_NAMES
 from forecasting.settings.config import MODEL_LABELS
 
@@ -63,7 +63,7 @@ def fold_error_figure(
     """One line with markers per model and baseline across the backtest folds.
 
     Args:
-        backtest: From :func:`forecasting.analysis.evaluate.assemble_backtest`.
+        backtest: From :func:`forecasting.analysis.backtest.assemble_backtest`.
         metric: A key of :data:`forecasting.metrics.METRIC_NAMES`.
         title: Figure title.
 
@@ -107,7 +107,7 @@ def horizon_error_figure(
 
     Args:
         errors: Kind -> per-step errors ``(steps,)`` (see
-            :func:`forecasting.analysis.evaluate.comparison_horizon_errors`).
+            :func:`forecasting.analysis.horizon.comparison_horizon_errors`).
         title: Figure title.
         y_title: Y-axis title.
 
@@ -162,10 +162,10 @@ def band_figure(
         forecast: The model's forecast, same shape.
         kind: Model kind (for the name and colour).
         lower: Interval lower bounds, same shape (see
-            :class:`forecasting.analysis.evaluate.Interval`).
+            :class:`forecasting.analysis.intervals.Interval`).
         upper: Interval upper bounds.
         seed_low: Lowest seed forecast per row (see
-            :func:`forecasting.analysis.evaluate.seed_band`).
+            :func:`forecasting.analysis.intervals.seed_band`).
         seed_high: Highest seed forecast per row.
         nominal: The interval's coverage, for its legend name.
         feature: Which feature column to draw.

@@ -1,8 +1,10 @@
 """The command line's lab flags: ``--intervals``, ``--horizon``, ``--backtest``.
 
 Their options, the checks made before anything trains, the work after the
-comparison (:mod:`forecasting.analysis.evaluate`), and how the results join the JSON and
-the printed report of ``python -m forecasting compare|tracks``.
+comparison (:mod:`~forecasting.analysis.intervals`,
+:mod:`~forecasting.analysis.horizon`, :mod:`~forecasting.analysis.backtest`), and
+how the results join the JSON and the printed report of
+``python -m forecasting compare|tracks``.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def check_lab(
     args: argparse.Namespace, frame: pd.DataFrame, config: ExperimentConfig
 ) -> None:
     """Refuse bad interval, horizon and backtest values before anything trains."""
-    from forecasting.analysis.evaluate import check_lab_settings, refit_seconds
+    from forecasting.analysis.backtest import refit_seconds
+    from forecasting.analysis.lab import check_lab_settings
     from forecasting.prep.windows import split_series
 
     if args.intervals is None and args.horizon is None and args.backtest is None:
@@ -93,21 +96,21 @@ def run_lab(
     progress: Callable[..., None],
 ) -> dict[str, Any]:
     """Intervals, horizon errors and the backtest the flags ask for."""
-    from forecasting.analysis import evaluate
+    from forecasting.analysis import backtest, horizon, intervals
     from forecasting.runtime.service import run_jobs
 
     lab: dict[str, Any] = {}
     if args.intervals is not None:
         method = "distance" if comparison.split.track else "coordinate"
-        lab["intervals"] = evaluate.model_intervals(comparison, args.intervals, method)
+        lab["intervals"] = intervals.model_intervals(comparison, args.intervals, method)
     if args.horizon:
-        lab["horizon"] = evaluate.comparison_horizon_errors(comparison, args.horizon)
+        lab["horizon"] = horizon.comparison_horizon_errors(comparison, args.horizon)
     if args.backtest is not None:
-        plan = evaluate.plan_backtest(comparison, args.backtest, args.refit)
+        plan = backtest.plan_backtest(comparison, args.backtest, args.refit)
         results = run_jobs(plan.jobs, progress, engine) if plan.jobs else []
-        lab["backtest"] = evaluate.assemble_backtest(plan, comparison, results)
+        lab["backtest"] = backtest.assemble_backtest(plan, comparison, results)
     if args.predictions:
-        frame = evaluate.predictions_with_bounds(comparison, lab.get("intervals", {}))
+        frame = intervals.predictions_with_bounds(comparison, lab.get("intervals", {}))
         label = "Date" if isinstance(frame.index, pd.DatetimeIndex) else "row"
         frame.to_csv(args.predictions, index_label=label)
     return lab
@@ -152,7 +155,8 @@ def add_lab_json(result: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]:
 
 def print_lab(lab: dict[str, Any]) -> None:
     """Print intervals, error by horizon and the backtest below the table."""
-    from forecasting.analysis.evaluate import backtest_frame, display_name
+    from forecasting.analysis.backtest import backtest_frame
+    from forecasting.forecasters import display_name
 
     for kind, interval in lab.get("intervals", {}).items():
         widths = ", ".join(f"{w:.4f}" for w in interval.half_width)

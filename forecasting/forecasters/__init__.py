@@ -29,6 +29,7 @@ from forecasting.forecasters.base import (
     BASELINE_KINDS,
     BASELINE_LABELS,
     Forecaster,
+    display_name,
     label,
 )
 from forecasting.forecasters.baselines import (
@@ -48,6 +49,7 @@ __all__ = [
     "LinearAutoregression",
     "NetworkForecaster",
     "Persistence",
+    "display_name",
     "fit_baselines",
     "label",
     "make_forecaster",

@@ -33,6 +33,11 @@ def label(kind: str) -> str:
     return MODEL_LABELS.get(kind) or BASELINE_LABELS[kind]
 
 
+def display_name(kind: str) -> str:
+    """The display label of a model or baseline kind id; other ids as they are."""
+    return MODEL_LABELS.get(kind) or BASELINE_LABELS.get(kind, kind)
+
+
 def _check_steps(steps: int) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")

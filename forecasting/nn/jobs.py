@@ -84,7 +84,7 @@ class FitResult:
         calibration: One-step level forecasts ``(n_cal, features)`` of the last
             ``n_cal`` training windows, whose targets are the last ``n_cal``
             training rows: the calibration tail of split-conformal intervals
-            (:mod:`forecasting.analysis.evaluate`). It is the validation tail of early
+            (:mod:`forecasting.analysis.intervals`). It is the validation tail of early
             stopping (``train.validation_fraction`` of the windows), held out of
             the weight updates only when early stopping is on.
     """

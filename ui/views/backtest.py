@@ -15,10 +15,17 @@ from typing import Any
 
 import streamlit as st
 
-from forecasting.analysis import evaluate
+from forecasting.analysis.backtest import (
+    MIN_FOLD_ROWS,
+    assemble_backtest,
+    backtest_frame,
+    plan_backtest,
+    refit_seconds,
+    run_backtest,
+)
 from forecasting.analysis.compare import Comparison, Plan
-from forecasting.analysis.evaluate import display_name
 from forecasting.charts import lab as lab_charts
+from forecasting.forecasters import display_name
 from forecasting.prep.budget import describe_seconds
 from forecasting.runtime.protocol import JobFailed
 from forecasting.settings.config import MODEL_LABELS
@@ -78,7 +85,7 @@ def _follow_refits(page: str) -> None:
     owner = runs.find_run(page, meta["record"])
     if owner is None:  # the run was dropped from the session meanwhile
         return
-    backtest = evaluate.assemble_backtest(meta["plan"], owner.comparison, results)
+    backtest = assemble_backtest(meta["plan"], owner.comparison, results)
     _backtests(owner)[(meta["k"], True)] = backtest
     if seconds:
         st.success(
@@ -91,7 +98,7 @@ def _follow_refits(page: str) -> None:
 def _start_refits(record: RunRecord, page: str, k: int) -> None:
     comparison = record.comparison
     try:
-        plan = evaluate.plan_backtest(comparison, k, refit=True)
+        plan = plan_backtest(comparison, k, refit=True)
     except ValueError as err:
         st.error(str(err))
         return
@@ -102,7 +109,7 @@ def _start_refits(record: RunRecord, page: str, k: int) -> None:
 
 def _refit_estimate(comparison: Comparison, k: int) -> tuple[float, str | None]:
     """Seconds the refits take, and the sentence refusing them over the budget."""
-    seconds = evaluate.refit_seconds(comparison.split, comparison.config, k)
+    seconds = refit_seconds(comparison.split, comparison.config, k)
     budget = jobs.app_budget()
     if budget is not None and seconds > budget:
         return seconds, (
@@ -126,11 +133,11 @@ def backtest_view(record: RunRecord, page: str) -> None:
         "it is a lesson."
     )
     n_test = len(comparison.actual)
-    largest = min(MAX_FOLDS, n_test // evaluate.MIN_FOLD_ROWS)
+    largest = min(MAX_FOLDS, n_test // MIN_FOLD_ROWS)
     if largest < 2:
         st.info(
             f"The test period has {n_test} rows; a backtest needs at least "
-            f"{2 * evaluate.MIN_FOLD_ROWS} (two folds of {evaluate.MIN_FOLD_ROWS})."
+            f"{2 * MIN_FOLD_ROWS} (two folds of {MIN_FOLD_ROWS})."
         )
         return
     folds_key, refit_key = f"{prefix}_eval_folds", f"{prefix}_eval_refit"
@@ -154,7 +161,7 @@ def backtest_view(record: RunRecord, page: str) -> None:
     if refit and (k, True) not in kept:
         _refit_controls(record, page, k)
     elif not refit and (k, False) not in kept:
-        kept[(k, False)] = evaluate.run_backtest(comparison, k, refit=False)
+        kept[(k, False)] = run_backtest(comparison, k, refit=False)
     backtest = kept.get((k, refit))
     if backtest is not None:
         _show_backtest(backtest, comparison.split.track)
@@ -183,7 +190,7 @@ def _refit_controls(record: RunRecord, page: str, k: int) -> None:
 
 def _show_backtest(backtest: Mapping[str, Any], track: bool) -> None:
     metric = "euclidean" if track else "rmse"
-    table = evaluate.backtest_frame(backtest, metric)
+    table = backtest_frame(backtest, metric)
     table.columns = [c if c == "test" else display_name(c) for c in table.columns]
     name = "Mean distance" if track else "RMSE"
     st.plotly_chart(lab_charts.fold_error_figure(backtest, metric), width="stretch")

@@ -2,7 +2,7 @@
 
 The second tab of *Beyond one test score* (:func:`ui.views.compare.beyond_section`):
 the free run's error at each step ahead for every model and baseline
-(:func:`forecasting.analysis.evaluate.comparison_horizon_errors`). The free run is
+(:func:`forecasting.analysis.horizon.comparison_horizon_errors`). The free run is
 trained with the comparison (the form's free-run input).
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 import streamlit as st
 
-from forecasting.analysis import evaluate
-from forecasting.analysis.evaluate import display_name
+from forecasting.analysis.horizon import comparison_horizon_errors
 from forecasting.charts import lab as lab_charts
+from forecasting.forecasters import display_name
 from forecasting.settings.config import MODEL_LABELS
 from ui.running.runs import RunRecord
 
@@ -69,7 +69,7 @@ def horizon_view(record: RunRecord, page: str) -> None:
         return
     steps = min(comparison.rollout_steps, len(comparison.actual))
     try:
-        errors = evaluate.comparison_horizon_errors(comparison, steps)
+        errors = comparison_horizon_errors(comparison, steps)
     except ValueError as err:
         st.error(str(err))
         return

@@ -4,17 +4,17 @@ The first tab of *Beyond one test score* (:func:`ui.views.compare.beyond_section
 the split-conformal band around a model's one-step forecast at a chosen coverage,
 with the coverage reached on the test period beside the nominal one, and the
 seeds' spread when several seeds were trained
-(:func:`forecasting.analysis.evaluate.model_intervals`, ``evaluate.seed_band``).
+(:func:`forecasting.analysis.intervals.model_intervals`, ``intervals.seed_band``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.analysis import evaluate
 from forecasting.analysis.compare import Comparison
-from forecasting.analysis.evaluate import Interval, display_name
+from forecasting.analysis.intervals import Interval, model_intervals, seed_band
 from forecasting.charts import lab as lab_charts
+from forecasting.forecasters import display_name
 from forecasting.settings.config import MODEL_LABELS
 from ui.forms import state
 from ui.running.runs import RunRecord
@@ -31,7 +31,7 @@ def coverage_text(interval: Interval, kind: str, columns: tuple[str, ...]) -> st
     """One sentence: the interval's width and the coverage reached beside the nominal.
 
     Args:
-        interval: From :func:`forecasting.analysis.evaluate.model_intervals`.
+        interval: From :func:`forecasting.analysis.intervals.model_intervals`.
         kind: The model's kind id.
         columns: The forecast columns (for the width's units).
 
@@ -112,7 +112,7 @@ def intervals_view(record: RunRecord, page: str) -> None:
     )
     method = "distance" if track else "coordinate"
     try:
-        intervals = evaluate.model_intervals(comparison, coverage, method)
+        intervals = model_intervals(comparison, coverage, method)
     except ValueError as err:
         st.error(str(err))
         return
@@ -136,7 +136,7 @@ def _band(comparison: Comparison, kind: str, interval: Interval, j: int) -> None
     low = high = None
     seeds = run.seed_predictions.shape[0]
     if seeds > 1:
-        low, high = evaluate.seed_band(run.seed_predictions)
+        low, high = seed_band(run.seed_predictions)
     column = split.columns[j]
     fig = lab_charts.band_figure(
         split.test_index,
