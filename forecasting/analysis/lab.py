@@ -293,24 +293,10 @@ def paired_comparison(
             mean, low, high = _interval(differences, confidence)
         else:
             mean = low = high = float("nan")
-        verdict = _pair_verdict(
-            names.get(a, a),
-            names.get(b, b),
-            len(differences),
-            mean,
-            low,
-            high,
-            confidence,
-        )
+        n, label_a, label_b = len(differences), names.get(a, a), names.get(b, b)
+        verdict = _pair_verdict(label_a, label_b, n, mean, low, high, confidence)
         result.append(
-            {
-                "a": a,
-                "b": b,
-                "mean_diff": mean,
-                "ci_low": low,
-                "ci_high": high,
-                "verdict": verdict,
-            }
+            dict(a=a, b=b, mean_diff=mean, ci_low=low, ci_high=high, verdict=verdict)
         )
     return result
 

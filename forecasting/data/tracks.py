@@ -351,6 +351,19 @@ def _order_values(frame: pd.DataFrame, order_col: str, numbers: pd.Series) -> pd
     return dates.mask(out_of_range(dates))
 
 
+def _drop_unordered(
+    order: pd.Series, order_col: str, keep: np.ndarray, notes: list[str]
+) -> None:
+    """Drop (in ``keep``, in place) the kept rows without an order value; note it."""
+    no_order = order.isna().to_numpy() & keep
+    if no_order.any():
+        notes.append(
+            f"Dropped {text.plural(int(no_order.sum()), 'row')} without a value in "
+            f"'{order_col}'."
+        )
+        keep &= ~no_order
+
+
 def _grouped_rows(
     codes: np.ndarray, order: np.ndarray | None
 ) -> tuple[np.ndarray, bool]:
@@ -455,13 +468,7 @@ def read_tracking_csv(
     order = None
     if order_col is not None:
         order = _order_values(frame, order_col, converted[order_col])
-        no_order = order.isna().to_numpy() & keep
-        if no_order.any():
-            notes.append(
-                f"Dropped {text.plural(int(no_order.sum()), 'row')} without a value in "
-                f"'{order_col}'."
-            )
-            keep &= ~no_order
+        _drop_unordered(order, order_col, keep, notes)
     columns = {c: converted[c] for c in features}
     result = _grouped_frame(ids, order, columns, keep, notes, id_col, order_col)
     return TrackingData(
