@@ -5,6 +5,7 @@ Fits run on the process-wide engine's workers, which keep finished results, so
 tests that count fits use a seed no other test uses.
 """
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -103,7 +104,8 @@ def test_pages_and_training_import_no_tensorflow_in_the_server_process():
         assert at.title[0].value == "Price forecasting", at.title
         at.slider(key="price_years").set_value((2020, 2020))
         at.multiselect(key="price_models").set_value(["gru"])
-        for name, value in {"units": 3, "window": 5, "epochs": 1}.items():
+        tiny = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64}
+        for name, value in tiny.items():  # the tiny setting of every test
             at.get_by_key(f"price_{name}").set_value(value)
         at.form_submit_button[0].click()
         at.run(timeout=300)  # trains on the engine's worker processes
@@ -309,10 +311,17 @@ def test_gap_upload_trains_on_the_same_frame_as_the_cli(gap_csv):
 
 
 @pytest.mark.parametrize(
-    "content",
-    [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary", b"", b"just one line of text"],
+    ("content", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary", r"not a text CSV|binary"),
+        (np.random.default_rng(5).bytes(4096), r"not a text CSV|binary"),
+        (b"", r"."),
+        (b"just one line of text", r"."),
+        (b"Date,Open,High,Low,Close\n", r"no data rows|no rows"),
+    ],
+    ids=["png", "random-bytes", "empty", "one-line", "header-only"],
 )
-def test_bad_upload_shows_an_error_and_the_page_stays_usable(content):
+def test_bad_upload_shows_an_error_and_the_page_stays_usable(content, expected):
     at = new_app()
     at.radio(key="price_source").set_value("Upload a CSV").run()
     at.file_uploader(key="price_upload").set_value(("bad.csv", content, "text/csv"))
@@ -320,6 +329,8 @@ def test_bad_upload_shows_an_error_and_the_page_stays_usable(content):
     no_exception(at)
     assert len(errors(at)) == 1
     assert errors(at)[0].endswith(".")
+    assert re.search(expected, errors(at)[0], re.IGNORECASE), errors(at)[0]
+    assert not at.metric  # no data shown
     # step 2 (what to forecast) is not shown, so the numbering does not skip it
     assert [h.value for h in at.header] == ["1 · Data", "2 · Models and training"]
     train(at)  # the form still works and says what is missing
@@ -388,7 +399,10 @@ def test_offline_ticker_shows_an_error(monkeypatch, tmp_path):
     at.text_input(key="price_symbol").set_value("ZZZQX")
     at.button(key="price_download").click().run(timeout=120)
     no_exception(at)
-    assert any("Yahoo Finance" in e for e in errors(at))
+    (error,) = errors(at)
+    assert "Yahoo Finance" in error
+    assert "sample" in error and "CSV" in error, error  # where else to get prices
+    assert not at.metric  # no data shown
     assert at.form_submit_button  # the rest of the page is still there
 
 
@@ -433,11 +447,18 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     from ui.running import progress
 
     engine = runner.engine()
-    # The surge workers start one by one after the regular ones, once two
-    # sessions have used the engine (run alone, this test may come first).
+    # The surge workers start one by one after the regular ones while two
+    # sessions are connected (run alone, this test may come first): s1 and s2
+    # keep sending signs of life until every worker is ready.
     engine.gather([engine.submit(SleepJob(f"hello-{o}"), o) for o in ("s1", "s2")])
     backend = engine.backend
-    assert wait_for(lambda: backend.ready_workers() == backend.capacity, 180)
+
+    def every_worker_ready() -> bool:
+        engine.heartbeat("s1")
+        engine.heartbeat("s2")
+        return backend.ready_workers() == backend.capacity
+
+    assert wait_for(every_worker_ready, 180)
     # Another student's long jobs (20 s, over SURGE_WAIT_S) hold the regular
     # workers, and a third student's the spare (surge) ones, when this one
     # presses Train.
@@ -457,12 +478,21 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
             time.sleep(0.05)
         others += jobs
     shown = progress.SHOWN["waiting"]
+    trained = threading.Event()
+
+    def free_the_workers_once_the_place_is_shown() -> None:
+        wait_for(lambda: progress.SHOWN["waiting"] > shown or trained.is_set(), 120)
+        engine.cancel(others)  # the point is seen: no need to wait 20 s
+
+    freer = threading.Thread(target=free_the_workers_once_the_place_is_shown)
+    freer.start()
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["gru"])
     tiny(at, "price", seed=1301)
     train(at)
-    engine.gather(others)
+    trained.set()
+    freer.join()
     no_exception(at)
     assert not errors(at)
     assert progress.SHOWN["waiting"] > shown  # it showed its place in line ...
