@@ -196,10 +196,11 @@ def test_price_sample_trains_and_same_settings_do_not_retrain():
     train(at)  # GRU alone with the same settings: the same fit, not trained again
     assert runner.engine().launched == before + 3
     check_rows(at, "price", ["gru"])
-    at.number_input(key="price_units").set_value(5)
-    train(at)  # other settings train once ...
+    # Other settings train once (epochs: the compiled step of 1 epoch serves) ...
+    at.number_input(key="price_epochs").set_value(2)
+    train(at)
     assert runner.engine().launched == before + 4
-    at.number_input(key="price_units").set_value(4)
+    at.number_input(key="price_epochs").set_value(1)
     at.multiselect(key="price_models").set_value(["lstm", "gru", "simple_rnn"])
     train(at)  # ... and going back to earlier ones is instant
     assert runner.engine().launched == before + 4
@@ -211,7 +212,7 @@ def test_results_survive_navigation_and_feed_the_learn_page():
     at = new_app()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["gru"])
-    tiny(at, "price", seed=1101, units=5)
+    tiny(at, "price", seed=1101, epochs=2)  # 2: not the tiny or the default value
     train(at)
     check_rows(at, "price", ["gru"])
 
@@ -222,7 +223,7 @@ def test_results_survive_navigation_and_feed_the_learn_page():
 
     at.switch_page("pages/price.py").run()
     no_exception(at)
-    assert at.number_input(key="price_units").value == 5  # settings kept
+    assert at.number_input(key="price_epochs").value == 2  # settings kept
     assert at.slider(key="price_years").value == (2020, 2020)
     check_rows(at, "price", ["gru"])  # results kept, shown as current
     assert all("have changed since" not in i.value for i in at.info)
