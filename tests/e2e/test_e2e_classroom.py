@@ -84,13 +84,14 @@ def test_a_waiting_student_sees_a_place_in_line_and_cancel_frees_it(
         sidebar(other, "Learn")
         other.page.get_by_role("heading", name="Learn", exact=False).first.wait_for()
 
-        # A cancels: A's jobs stop and B trains.
+        # A cancels: A's jobs stop and B trains. C's long job has served its
+        # purpose (it held the spare worker): cancelled now, it leaves B the cores.
         cancel(app)
         assert app.main().get_by_role("heading", name="Results").count() == 0
+        cancel(third)
         sidebar(other, "Price forecasting")  # the same session: its jobs are kept
         other.page.get_by_text("the results are below").wait_for(timeout=120_000)
         other.assert_clean()
-        cancel(third)
     except Exception:
         other.page.screenshot(
             path=str(_shot("second_student_at_failure")), full_page=True
