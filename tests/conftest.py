@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The workers' compile cache (forecasting.runtime.workers.compile_cache_dir): one folder
+# The workers' compile cache (forecasting.runtime.compile_cache): one folder
 # for this test run, shared by its workers and servers, not the user's.
 os.environ.setdefault(
     "FORECASTING_COMPILE_CACHE", tempfile.mkdtemp(prefix="forecasting-xla-")

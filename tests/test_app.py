@@ -460,7 +460,7 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
         return backend.ready_workers() == backend.capacity
 
     assert wait_for(every_worker_ready, 180)
-    # Another student's long jobs (20 s, over SURGE_WAIT_S) hold the regular
+    # Another student's long jobs (20 s, over Policy.spare_wait_s) hold the regular
     # workers, and a third student's the spare (surge) ones, when this one
     # presses Train.
     surge = engine.backend.surge

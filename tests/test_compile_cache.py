@@ -18,6 +18,7 @@ from forecasting.runtime.compile_cache import (
 )
 from forecasting.runtime.engine import Engine
 from forecasting.runtime.local import LocalBackend
+from forecasting.settings.config import WORKER_INITIALIZER
 
 
 def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():
@@ -54,7 +55,11 @@ def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
 def run_in_fresh_worker(monkeypatch, cache: str):
     """Seed 2's predictions from a new one-worker engine using ``cache``."""
     monkeypatch.setenv("FORECASTING_COMPILE_CACHE", cache)
-    engine = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    engine = Engine(
+        LocalBackend(
+            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
+        )
+    )
     try:
         return engine.gather([engine.submit(job_with_seed(2), "a")])[0].predictions
     finally:
@@ -66,7 +71,11 @@ def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
 ):
     folder = tmp_path / "xla"
     monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
-    engine = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    engine = Engine(
+        LocalBackend(
+            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
+        )
+    )
     try:
         fit_first(engine)  # compiles, and writes the cache
     finally:

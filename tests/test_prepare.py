@@ -18,6 +18,7 @@ from forecasting.runtime.engine import Engine
 from forecasting.runtime.local import LocalBackend
 from forecasting.runtime.workers import cores
 from forecasting.settings.config import (
+    WORKER_INITIALIZER,
     ExperimentConfig,
     ModelConfig,
     SplitConfig,
@@ -68,8 +69,12 @@ def test_the_compile_key_ignores_seed_and_epochs_only():
 
 
 def test_idle_workers_prepare_and_results_do_not_change():
-    engine = Engine(LocalBackend(workers=3, threads=1))
-    plain = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+    engine = Engine(LocalBackend(workers=3, threads=1, initializer=WORKER_INITIALIZER))
+    plain = Engine(
+        LocalBackend(
+            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
+        )
+    )
     try:
         backend = engine.backend
         assert wait_for(lambda: backend.ready_workers() == 3)

@@ -1,6 +1,6 @@
 """The settings <-> config mapping, the summary line and the form's pure helpers.
 
-Nothing here trains or imports TensorFlow; the form helpers of ``ui.widgets`` are
+Nothing here trains or imports TensorFlow; the form helpers of ``ui.forms.widgets`` are
 plain functions of widget values.
 """
 

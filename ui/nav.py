@@ -66,5 +66,5 @@ def forward(current: StreamlitPage, pages: Sequence[StreamlitPage]) -> None:
         return
     for page in pages:
         if page.url_path == wanted:
-            # Keep a shared link's settings (ui/links.py) on the way.
+            # Keep a shared link's settings (ui/forms/sharing.py) on the way.
             st.switch_page(page, query_params=st.query_params.to_dict())

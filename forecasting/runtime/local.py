@@ -97,7 +97,7 @@ class LocalBackend:
             (:func:`forecasting.runtime.workers.warm_up`); ``None`` for jobs that
             do not train, as in the engine tests.
         surge: Spare worker processes, started one by one when the policy says
-            (:mod:`forecasting.runtime.policy`, rules 1 to 3).
+            (:mod:`forecasting.runtime.policy`, rule 4).
         prepare: Let idle workers compile recent settings ahead when the policy
             says (rule 5, :meth:`forecasting.nn.jobs.FitJob.prepare`).
     """

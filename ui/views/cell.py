@@ -3,7 +3,7 @@
 The work (loading the model, running Keras, recomputing the gates) is a
 :class:`forecasting.nn.cell.CellJob` on a worker; this module only draws controls,
 submits it through :func:`ui.running.jobs.inside_cell` and shows
-:func:`forecasting.nn.cell.cell_figure`.
+:func:`forecasting.charts.cell.cell_figure`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ PAGE_TITLES: dict[str, str] = {
     "price": "Price forecasting",
     "tracking": "Tracking forecasting",
 }
-KEYS = ("learn_cell_page", "learn_cell_kind", "learn_cell_layer", "learn_cell_window")
 
 
 def _when(label: Any) -> str:
