@@ -128,14 +128,7 @@ def price_source() -> core.PriceData | None:
     )
     try:
         if source == PRICE_SOURCES[0]:
-            state.keep_choice("price_sample", core.PRICE_SAMPLES, "mastercard")
-            name = st.selectbox(
-                "Sample",
-                core.PRICE_SAMPLES,
-                key="price_sample",
-                format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
-            )
-            return loaders.sample(name)
+            return _sample("price_sample", core.PRICE_SAMPLES, "mastercard")
         if source == PRICE_SOURCES[1]:
             kept = _upload(
                 "price_upload",
@@ -207,6 +200,18 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
+def _sample(key: str, samples: Sequence[str], default: str) -> Any:
+    """Draw the bundled-sample picker under ``key`` and load the chosen sample."""
+    state.keep_choice(key, samples, default)
+    name = st.selectbox(
+        "Sample",
+        samples,
+        key=key,
+        format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
+    )
+    return loaders.sample(name)
+
+
 def tracking_source() -> core.TrackingData | None:
     """Draw the tracking data picker and return the loaded tracks (or ``None``)."""
     state.keep({"trk_sample": "fly"})
@@ -219,14 +224,7 @@ def tracking_source() -> core.TrackingData | None:
     )
     try:
         if source == TRACK_SOURCES[0]:
-            state.keep_choice("trk_sample", core.TRACKING_SAMPLES, "fly")
-            name = st.selectbox(
-                "Sample",
-                core.TRACKING_SAMPLES,
-                key="trk_sample",
-                format_func=lambda n: f"{sample_title(n)}: {core.SAMPLES[n]}",
-            )
-            return loaders.sample(name)
+            return _sample("trk_sample", core.TRACKING_SAMPLES, "fly")
         kept = _upload(
             "trk_upload",
             "Tracking CSV file",
