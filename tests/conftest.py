@@ -12,6 +12,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault(
     "FORECASTING_COMPILE_CACHE", tempfile.mkdtemp(prefix="forecasting-xla-")
 )
+# One spare worker, as the command line's: the app's sessions and the CLI's
+# commands then share one engine (three workers) in this process, instead of
+# starting two engines and importing TensorFlow in eight workers.
+os.environ.setdefault("FORECASTING_SURGE", "1")
 
 import numpy as np
 import pandas as pd

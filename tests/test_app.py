@@ -6,9 +6,6 @@ tests that count fits use a seed no other test uses.
 """
 
 import re
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -88,51 +85,8 @@ def price_csv(with_gap: bool = False) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-# --------------------------------------------------------------------------------
-# Pages render and train without TensorFlow in this process (workers have it)
-# --------------------------------------------------------------------------------
-
-
-def test_pages_and_training_import_no_tensorflow_in_the_server_process():
-    code = textwrap.dedent(
-        """
-        import sys
-        from streamlit.testing.v1 import AppTest
-
-        at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
-        assert not at.exception, at.exception
-        assert at.title[0].value == "Price forecasting", at.title
-        at.slider(key="price_years").set_value((2020, 2020))
-        at.multiselect(key="price_models").set_value(["gru"])
-        tiny = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64}
-        for name, value in tiny.items():  # the tiny setting of every test
-            at.get_by_key(f"price_{name}").set_value(value)
-        at.form_submit_button[0].click()
-        at.run(timeout=300)  # trains on the engine's worker processes
-        assert not at.exception, at.exception
-        assert not at.error, [e.value for e in at.error]
-        assert any("the results are below" in s.value for s in at.success)
-        at.switch_page("pages/learn.py").run()
-        assert not at.exception, at.exception
-        assert at.title[0].value.startswith("Learn"), at.title
-        assert len(at.latex) >= 4
-        at.switch_page("pages/tracking.py").run()
-        assert not at.exception, at.exception
-        loaded = sorted(
-            m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")
-        )
-        print("TF_MODULES", loaded[:5])
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, APP],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "TF_MODULES []" in result.stdout, result.stdout
+# That the server process never imports TensorFlow, on every page and through a
+# training, is checked on a real server: tests/e2e/test_e2e_classroom.py.
 
 
 def test_price_page_defaults_are_the_tutorial_settings():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from test_prepare import fit_first, job_with_seed
+from test_prepare import job_with_seed
 
 from forecasting.runtime.compile_cache import (
     compile_cache_dir,
@@ -52,9 +52,9 @@ def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
     assert xla_flags({"FORECASTING_COMPILE_CACHE": "0"}) == ""
 
 
-def run_in_fresh_worker(monkeypatch, cache: str):
+def seed_2_in_a_fresh_worker(monkeypatch, cache: Path):
     """Seed 2's predictions from a new one-worker engine using ``cache``."""
-    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", cache)
+    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(cache))
     engine = Engine(
         LocalBackend(
             workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
@@ -70,19 +70,10 @@ def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
     tmp_path, monkeypatch
 ):
     folder = tmp_path / "xla"
-    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
-    engine = Engine(
-        LocalBackend(
-            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
-        )
-    )
-    try:
-        fit_first(engine)  # compiles, and writes the cache
-    finally:
-        engine.shutdown()
+    compiled = seed_2_in_a_fresh_worker(monkeypatch, folder)  # writes the cache
     written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")}
     assert written, "nothing was written to the compile cache"
-    cached = run_in_fresh_worker(monkeypatch, str(folder))
+    loaded = seed_2_in_a_fresh_worker(monkeypatch, folder)
     # Loaded, not compiled again: a compile would have written its file anew.
     assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")} == written
-    assert np.array_equal(cached, run_in_fresh_worker(monkeypatch, "0"))
+    assert np.array_equal(loaded, compiled)

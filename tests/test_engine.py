@@ -312,6 +312,7 @@ def test_jobs_queued_behind_a_retiring_worker_all_succeed():
 
 
 def test_engine_settings_come_from_flags_then_the_environment(monkeypatch):
+    monkeypatch.delenv("FORECASTING_SURGE", raising=False)  # conftest sets it
     monkeypatch.setenv("FORECASTING_ENGINE", "ray")
     monkeypatch.setenv("FORECASTING_WORKERS", "3")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
