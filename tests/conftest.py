@@ -12,10 +12,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault(
     "FORECASTING_COMPILE_CACHE", tempfile.mkdtemp(prefix="forecasting-xla-")
 )
-# One spare worker, as the command line's: the app's sessions and the CLI's
-# commands then share one engine (three workers) in this process, instead of
-# starting two engines and importing TensorFlow in eight workers.
-os.environ.setdefault("FORECASTING_SURGE", "1")
+# No spare worker: the app's sessions and the CLI's commands then share one
+# engine of two workers in this process, instead of two engines and eight
+# TensorFlow imports. Each worker traces every setting it meets (about 6 s a
+# miss), so a third worker cost CPU without saving time: app and CLI tests
+# 250 s with two workers against 350 s with a spare, 2026-12-07.
+os.environ.setdefault("FORECASTING_SURGE", "0")
 
 import numpy as np
 import pandas as pd
@@ -89,3 +91,37 @@ def gap_csv(tmp_path) -> Path:
     path = tmp_path / "gap.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def seed_2_alone(tmp_path_factory):
+    """Seed 2's tiny GRU fit (test_prepare's job) in a fresh one-worker engine.
+
+    The worker compiles ahead nothing and writes its compiled step to a compile
+    cache of its own. Shared by test_compile_cache (a fresh worker loads that
+    step) and test_prepare (a prepared worker gives the same numbers), so the
+    reference costs one TensorFlow import, not two.
+
+    Returns:
+        ``(result, folder, written)``: the fit's result, the cache folder, and
+        the modification time of each file written there (name -> ns).
+    """
+    from test_prepare import job_with_seed
+
+    from forecasting.runtime.engine import Engine
+    from forecasting.runtime.local import LocalBackend
+    from forecasting.settings.config import WORKER_INITIALIZER
+
+    folder = tmp_path_factory.mktemp("xla")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
+        backend = LocalBackend(
+            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
+        )
+    engine = Engine(backend)
+    try:
+        result = engine.gather([engine.submit(job_with_seed(2), "a")])[0]
+    finally:
+        engine.shutdown()
+    written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")}
+    return result, folder, written

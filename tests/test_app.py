@@ -402,9 +402,9 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
     from ui.running import progress
 
     engine = runner.engine()
-    # The surge workers start one by one after the regular ones while two
-    # sessions are connected (run alone, this test may come first): s1 and s2
-    # keep sending signs of life until every worker is ready.
+    # Spare (surge) workers, if FORECASTING_SURGE asks for any (the tests' engine
+    # has none: conftest.py), start one by one after the regular ones while two
+    # sessions are connected: s1 and s2 send signs of life until all are ready.
     engine.gather([engine.submit(SleepJob(f"hello-{o}"), o) for o in ("s1", "s2")])
     backend = engine.backend
 
@@ -415,7 +415,7 @@ def test_a_session_waits_its_turn_and_says_its_place_in_line():
 
     assert wait_for(every_worker_ready, 180)
     # Another student's long jobs (20 s, over Policy.spare_wait_s) hold the regular
-    # workers, and a third student's the spare (surge) ones, when this one
+    # workers, and a third student's any spare ones, when this one
     # presses Train.
     surge = engine.backend.surge
     others = []

@@ -52,28 +52,22 @@ def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
     assert xla_flags({"FORECASTING_COMPILE_CACHE": "0"}) == ""
 
 
-def seed_2_in_a_fresh_worker(monkeypatch, cache: Path):
-    """Seed 2's predictions from a new one-worker engine using ``cache``."""
-    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(cache))
+def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
+    seed_2_alone, monkeypatch
+):
+    compiled, folder, written = seed_2_alone  # a fresh worker compiled it there
+    assert written, "nothing was written to the compile cache"
+    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
     engine = Engine(
         LocalBackend(
             workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
         )
     )
     try:
-        return engine.gather([engine.submit(job_with_seed(2), "a")])[0].predictions
+        loaded = engine.gather([engine.submit(job_with_seed(2), "a")])[0]
     finally:
         engine.shutdown()
-
-
-def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
-    tmp_path, monkeypatch
-):
-    folder = tmp_path / "xla"
-    compiled = seed_2_in_a_fresh_worker(monkeypatch, folder)  # writes the cache
-    written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")}
-    assert written, "nothing was written to the compile cache"
-    loaded = seed_2_in_a_fresh_worker(monkeypatch, folder)
     # Loaded, not compiled again: a compile would have written its file anew.
     assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")} == written
-    assert np.array_equal(loaded, compiled)
+    assert np.array_equal(loaded.predictions, compiled.predictions)
+    assert loaded.history == compiled.history
