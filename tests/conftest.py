@@ -106,22 +106,10 @@ def seed_2_alone(tmp_path_factory):
         ``(result, folder, written)``: the fit's result, the cache folder, and
         the modification time of each file written there (name -> ns).
     """
+    from jobs_for_tests import fit_in_a_fresh_worker
     from test_prepare import job_with_seed
 
-    from forecasting.runtime.engine import Engine
-    from forecasting.runtime.local import LocalBackend
-    from forecasting.settings.config import WORKER_INITIALIZER
-
     folder = tmp_path_factory.mktemp("xla")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
-        backend = LocalBackend(
-            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
-        )
-    engine = Engine(backend)
-    try:
-        result = engine.gather([engine.submit(job_with_seed(2), "a")])[0]
-    finally:
-        engine.shutdown()
+    result = fit_in_a_fresh_worker(job_with_seed(2), folder)
     written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")}
     return result, folder, written

@@ -1,5 +1,5 @@
-"""Small jobs for the engine tests (they sleep, report and fail on purpose), and
-``wait_for``.
+"""Small jobs for the engine tests (they sleep, report and fail on purpose),
+``wait_for`` and ``fit_in_a_fresh_worker``.
 
 They run in real worker processes (and Ray tasks), so they live in a module the
 workers can import, not inside a test function.
@@ -62,3 +62,28 @@ def wait_for(predicate, timeout=60.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def fit_in_a_fresh_worker(job, compile_cache):
+    """``job``'s result from a new one-worker engine with its own compile cache.
+
+    The worker compiles nothing ahead; ``compile_cache`` is the folder where it
+    loads and writes compiled steps. Imports are inside: the engine tests'
+    workers import this module and need none of them.
+    """
+    import pytest
+
+    from forecasting.runtime.engine import Engine
+    from forecasting.runtime.local import LocalBackend
+    from forecasting.settings.config import WORKER_INITIALIZER
+
+    with pytest.MonkeyPatch.context() as patch:  # read when the worker starts
+        patch.setenv("FORECASTING_COMPILE_CACHE", str(compile_cache))
+        backend = LocalBackend(
+            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
+        )
+    engine = Engine(backend)
+    try:
+        return engine.gather([engine.submit(job, "a")])[0]
+    finally:
+        engine.shutdown()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from jobs_for_tests import fit_in_a_fresh_worker
 from test_prepare import job_with_seed
 
 from forecasting.runtime.compile_cache import (
@@ -16,9 +17,6 @@ from forecasting.runtime.compile_cache import (
     cpu_fingerprint,
     xla_flags,
 )
-from forecasting.runtime.engine import Engine
-from forecasting.runtime.local import LocalBackend
-from forecasting.settings.config import WORKER_INITIALIZER
 
 
 def test_the_cache_folder_comes_from_the_environment_and_can_be_turned_off():
@@ -52,21 +50,10 @@ def test_the_flags_keep_the_callers_and_add_the_folder_once(tmp_path):
     assert xla_flags({"FORECASTING_COMPILE_CACHE": "0"}) == ""
 
 
-def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(
-    seed_2_alone, monkeypatch
-):
+def test_a_fresh_worker_loads_a_compiled_step_with_the_same_numbers(seed_2_alone):
     compiled, folder, written = seed_2_alone  # a fresh worker compiled it there
     assert written, "nothing was written to the compile cache"
-    monkeypatch.setenv("FORECASTING_COMPILE_CACHE", str(folder))
-    engine = Engine(
-        LocalBackend(
-            workers=1, threads=1, prepare=False, initializer=WORKER_INITIALIZER
-        )
-    )
-    try:
-        loaded = engine.gather([engine.submit(job_with_seed(2), "a")])[0]
-    finally:
-        engine.shutdown()
+    loaded = fit_in_a_fresh_worker(job_with_seed(2), folder)
     # Loaded, not compiled again: a compile would have written its file anew.
     assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.pb")} == written
     assert np.array_equal(loaded.predictions, compiled.predictions)
