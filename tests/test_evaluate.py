@@ -32,7 +32,7 @@ from forecasting.analysis.intervals import (
     predictions_with_bounds,
     seed_band,
 )
-from forecasting.analysis.lab import check_lab_settings
+from forecasting.cli.lab import check_lab_settings
 from forecasting.nn.jobs import FitResult
 from forecasting.prep.windows import Split
 from forecasting.settings.config import ExperimentConfig, SplitConfig, TrainConfig

@@ -49,7 +49,6 @@ __all__ = [
     "plan_comparison",
     "rollout_error",
     "run_comparison",
-    "run_jobs",
 ]
 
 

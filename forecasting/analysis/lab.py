@@ -12,9 +12,6 @@ runs anywhere (no Streamlit, no TensorFlow) and is checked by hand-sized tests.
   95% t interval, and a verdict in words.
 * :func:`skill_and_lag` and :func:`comparison_paired` apply both to a finished
   :class:`~forecasting.analysis.compare.Comparison` (the CLI's ``--json`` uses them).
-* :func:`check_lab_settings` refuses a bad coverage, horizon or number of folds
-  (:mod:`~forecasting.analysis.intervals`, :mod:`~forecasting.analysis.horizon`,
-  :mod:`~forecasting.analysis.backtest`) before anything trains.
 """
 
 from __future__ import annotations
@@ -28,9 +25,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.analysis.backtest import check_folds
-from forecasting.analysis.horizon import check_horizon
-from forecasting.analysis.intervals import check_coverage
 from forecasting.settings.config import MODEL_LABELS
 
 if TYPE_CHECKING:
@@ -75,9 +69,7 @@ def skill(rmse_model: float, rmse_persistence: float) -> float:
 
 
 def _columns(values: np.ndarray, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
+    array = metrics.as_rows(values)
     if array.ndim != 2:
         raise ValueError(
             f"{name} must have shape (samples,) or (samples, features), got "
@@ -437,34 +429,3 @@ def report_lines(comparison: Comparison) -> list[str]:
     if comparison.config.train.seeds >= MIN_SEEDS:
         lines.extend(pair["verdict"] for pair in comparison_paired(comparison))
     return lines
-
-
-def check_lab_settings(
-    n_test: int,
-    coverage: float | None = None,
-    horizon: int | None = None,
-    folds: int | None = None,
-    refit: bool = False,
-) -> None:
-    """Check interval, horizon and backtest settings against the test rows.
-
-    Called before anything trains, so a bad value fails at once.
-
-    Args:
-        n_test: Test rows of the split.
-        coverage: Interval coverage, or ``None`` for no intervals.
-        horizon: Free-run steps to score, or ``None``.
-        folds: Backtest folds, or ``None`` for no backtest.
-        refit: Refit the networks per fold (needs ``folds``).
-
-    Raises:
-        ValueError: Naming the bad value.
-    """
-    if coverage is not None:
-        check_coverage(coverage)
-    if horizon is not None:
-        check_horizon(horizon, n_test)
-    if folds is not None:
-        check_folds(folds, n_test)
-    elif refit:
-        raise ValueError("refit needs a backtest: give the number of folds too")

@@ -69,12 +69,46 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_lab_settings(
+    n_test: int,
+    coverage: float | None = None,
+    horizon: int | None = None,
+    folds: int | None = None,
+    refit: bool = False,
+) -> None:
+    """Check interval, horizon and backtest settings against the test rows.
+
+    Called before anything trains, so a bad value fails at once.
+
+    Args:
+        n_test: Test rows of the split.
+        coverage: Interval coverage, or ``None`` for no intervals.
+        horizon: Free-run steps to score, or ``None``.
+        folds: Backtest folds, or ``None`` for no backtest.
+        refit: Refit the networks per fold (needs ``folds``).
+
+    Raises:
+        ValueError: Naming the bad value.
+    """
+    from forecasting.analysis.backtest import check_folds
+    from forecasting.analysis.horizon import check_horizon
+    from forecasting.analysis.intervals import check_coverage
+
+    if coverage is not None:
+        check_coverage(coverage)
+    if horizon is not None:
+        check_horizon(horizon, n_test)
+    if folds is not None:
+        check_folds(folds, n_test)
+    elif refit:
+        raise ValueError("refit needs a backtest: give the number of folds too")
+
+
 def check_lab(
     args: argparse.Namespace, frame: pd.DataFrame, config: ExperimentConfig
 ) -> None:
     """Refuse bad interval, horizon and backtest values before anything trains."""
     from forecasting.analysis.backtest import refit_seconds
-    from forecasting.analysis.lab import check_lab_settings
     from forecasting.prep.windows import split_series
 
     if args.intervals is None and args.horizon is None and args.backtest is None:
@@ -97,7 +131,6 @@ def run_lab(
 ) -> dict[str, Any]:
     """Intervals, horizon errors and the backtest the flags ask for."""
     from forecasting.analysis import backtest, horizon, intervals
-    from forecasting.runtime.service import run_jobs
 
     lab: dict[str, Any] = {}
     if args.intervals is not None:
@@ -106,9 +139,9 @@ def run_lab(
     if args.horizon:
         lab["horizon"] = horizon.comparison_horizon_errors(comparison, args.horizon)
     if args.backtest is not None:
-        plan = backtest.plan_backtest(comparison, args.backtest, args.refit)
-        results = run_jobs(plan.jobs, progress, engine) if plan.jobs else []
-        lab["backtest"] = backtest.assemble_backtest(plan, comparison, results)
+        lab["backtest"] = backtest.run_backtest(
+            comparison, args.backtest, args.refit, progress, engine
+        )
     if args.predictions:
         frame = intervals.predictions_with_bounds(comparison, lab.get("intervals", {}))
         label = "Date" if isinstance(frame.index, pd.DatetimeIndex) else "row"
