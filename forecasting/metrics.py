@@ -67,9 +67,7 @@ def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def euclidean(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean Euclidean distance of the rows ``(samples, features)``."""
     true, pred = _pair(y_true, y_pred)
-    if true.ndim == 1:
-        true, pred = true[:, None], pred[:, None]
-    return float(np.mean(np.linalg.norm(true - pred, axis=-1)))
+    return float(np.mean(np.linalg.norm(as_rows(true) - as_rows(pred), axis=-1)))
 
 
 def score(

@@ -18,8 +18,8 @@ from forecasting.forecasters import (
     LinearAutoregression,
     NetworkForecaster,
     Persistence,
+    display_name,
     fit_baselines,
-    label,
     make_forecaster,
 )
 from forecasting.prep.windows import split_series
@@ -113,8 +113,8 @@ def test_a_frame_from_tracking_data_is_a_track():
 
 
 def test_labels_are_looked_up_by_kind():
-    assert label("gru") == "GRU"
-    assert label("persistence") == "Persistence (naive)"
+    assert display_name("gru") == "GRU"
+    assert display_name("persistence") == "Persistence (naive)"
     assert Persistence().label == "Persistence (naive)"
 
 

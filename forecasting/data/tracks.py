@@ -353,15 +353,15 @@ def _order_values(frame: pd.DataFrame, order_col: str, numbers: pd.Series) -> pd
 
 def _drop_unordered(
     order: pd.Series, order_col: str, keep: np.ndarray, notes: list[str]
-) -> None:
-    """Drop (in ``keep``, in place) the kept rows without an order value; note it."""
+) -> np.ndarray:
+    """``keep`` without the rows that have no order value; a note if any went."""
     no_order = order.isna().to_numpy() & keep
     if no_order.any():
         notes.append(
             f"Dropped {text.plural(int(no_order.sum()), 'row')} without a value in "
             f"'{order_col}'."
         )
-        keep &= ~no_order
+    return keep & ~no_order
 
 
 def _grouped_rows(
@@ -462,13 +462,13 @@ def read_tracking_csv(
     converted = numeric_columns(table, frame, [*features, *filter(None, [order_col])])
     _feature_values(frame, {c: converted[c] for c in features}, notes)
     id_col, ids = _id_values(frame, id_col, display_name, notes)
-    keep = ids.notna().to_numpy(copy=True)
+    keep = ids.notna().to_numpy()
     if not keep.all():
         notes.append(f"Dropped {text.plural(int((~keep).sum()), 'row')} without an ID.")
     order = None
     if order_col is not None:
         order = _order_values(frame, order_col, converted[order_col])
-        _drop_unordered(order, order_col, keep, notes)
+        keep = _drop_unordered(order, order_col, keep, notes)
     columns = {c: converted[c] for c in features}
     result = _grouped_frame(ids, order, columns, keep, notes, id_col, order_col)
     return TrackingData(

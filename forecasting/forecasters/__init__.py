@@ -30,7 +30,6 @@ from forecasting.forecasters.base import (
     BASELINE_LABELS,
     Forecaster,
     display_name,
-    label,
 )
 from forecasting.forecasters.baselines import (
     ConstantVelocity,
@@ -51,7 +50,6 @@ __all__ = [
     "Persistence",
     "display_name",
     "fit_baselines",
-    "label",
     "make_forecaster",
     "precompute",
 ]

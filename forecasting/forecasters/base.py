@@ -28,13 +28,8 @@ BASELINE_KINDS: tuple[str, ...] = tuple(BASELINE_LABELS)
 """Kind ids of the baselines, in the order they are shown."""
 
 
-def label(kind: str) -> str:
-    """Display name of a model or baseline kind, e.g. ``"GRU"``."""
-    return MODEL_LABELS.get(kind) or BASELINE_LABELS[kind]
-
-
 def display_name(kind: str) -> str:
-    """The display label of a model or baseline kind id; other ids as they are."""
+    """Display name of a model or baseline kind id, e.g. ``"GRU"``; others as is."""
     return MODEL_LABELS.get(kind) or BASELINE_LABELS.get(kind, kind)
 
 
@@ -63,7 +58,7 @@ class Forecaster(ABC):
     @property
     def label(self) -> str:
         """Display name, e.g. ``"Persistence (naive)"``."""
-        return label(self.kind)
+        return display_name(self.kind)
 
     @property
     def fitted(self) -> bool:

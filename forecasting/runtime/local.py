@@ -94,7 +94,7 @@ class LocalBackend:
         max_jobs: Jobs after which a worker is replaced (bounds its memory).
         initializer: ``"module:function"`` each worker calls with its thread
             count when it starts, before its first job
-            (:func:`forecasting.runtime.workers.warm_up`); ``None`` for jobs that
+            (:func:`forecasting.nn.setup.warm_up`); ``None`` for jobs that
             do not train, as in the engine tests.
         surge: Spare worker processes, started one by one when the policy says
             (:mod:`forecasting.runtime.policy`, rule 4).

@@ -200,7 +200,9 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def _sample(key: str, samples: Sequence[str], default: str) -> Any:
+def _sample(
+    key: str, samples: Sequence[str], default: str
+) -> core.PriceData | core.TrackingData:
     """Draw the bundled-sample picker under ``key`` and load the chosen sample."""
     state.keep_choice(key, samples, default)
     name = st.selectbox(

@@ -41,8 +41,8 @@ from forecasting.analysis.history import (
     history_frame,
     settings_difference,
 )
-from forecasting.forecasters import BASELINE_LABELS
-from forecasting.settings.config import MODEL_LABELS, ExperimentConfig
+from forecasting.forecasters import display_name
+from forecasting.settings.config import ExperimentConfig
 from ui.forms import state
 from ui.views import tables
 
@@ -57,8 +57,6 @@ CONTEXT_ROWS = 120
 """Training rows kept before the test period, drawn for context."""
 
 _HISTORY = "_history"
-LABELS: dict[str, str] = {**MODEL_LABELS, **BASELINE_LABELS}
-"""Display name of every model and baseline kind."""
 
 
 @dataclass(frozen=True)
@@ -262,16 +260,15 @@ def history_display(entries: Sequence[RunEntry]) -> pd.DataFrame:
         {
             "Time": [f"{t:%H:%M:%S}" for t in frame["time"]],
             "Changed": changes(entries),
-            "Best model": [LABELS.get(k, k) if k else "—" for k in frame["best_model"]],
+            "Best model": [display_name(k) if k else "—" for k in frame["best_model"]],
             "Best model RMSE": frame["best_rmse"],
             "Best baseline": [
-                LABELS.get(k, k) if k else "—" for k in frame["best_baseline"]
+                display_name(k) if k else "—" for k in frame["best_baseline"]
             ],
             "Best baseline RMSE": frame["best_baseline_rmse"],
             "Beats baselines": frame["beats_baselines"].astype(bool),
             **{
-                f"RMSE {LABELS.get(c[5:], c[5:])}": frame[c].astype(np.float64)
-                for c in rmse
+                f"RMSE {display_name(c[5:])}": frame[c].astype(np.float64) for c in rmse
             },
             "Settings": frame["settings"],
         }
@@ -295,13 +292,13 @@ def dropped_note(history: History, limit: int = MAX_RUNS) -> str:
 
 def run_figure(snap: Snapshot, title: str) -> go.Figure:
     """The run's forecast chart: its path for 2-D tracks, else the first column."""
-    predictions = {LABELS.get(k, k): v for k, v in snap.predictions.items()}
+    predictions = {display_name(k): v for k, v in snap.predictions.items()}
     if snap.track and len(snap.columns) >= 2:
         return charts.trajectory_figure(
             snap.context[:, :2],
             snap.test[:, :2],
             {k: v[:, :2] for k, v in predictions.items()},
-            {LABELS.get(k, k): v[:, :2] for k, v in snap.rollouts.items()},
+            {display_name(k): v[:, :2] for k, v in snap.rollouts.items()},
             columns=snap.columns[:2],
             title=title,
         )
@@ -309,7 +306,7 @@ def run_figure(snap: Snapshot, title: str) -> go.Figure:
         snap.test_index,
         snap.test,
         predictions,
-        {LABELS.get(k, k): v for k, v in snap.baselines.items()},
+        {display_name(k): v for k, v in snap.baselines.items()},
         context_index=snap.context_index,
         context=snap.context,
         feature=0,
