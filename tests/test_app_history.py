@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+from test_app import tiny
 
 from forecasting.analysis.history import history_csv
 
@@ -22,13 +23,6 @@ def new_app() -> AppTest:
 
 def tracking_app() -> AppTest:
     return new_app().switch_page("pages/tracking.py").run()
-
-
-def tiny(at: AppTest, prefix: str, **values) -> AppTest:
-    settings = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64, **values}
-    for name, value in settings.items():
-        at.get_by_key(f"{prefix}_{name}").set_value(value)
-    return at
 
 
 def trained(at: AppTest) -> AppTest:

@@ -8,7 +8,7 @@ import pytest
 
 from forecasting.cli.main import main
 
-TINY = ["--epochs", "1", "--units", "4", "--batch-size", "128"]
+TINY = ["--epochs", "1", "--units", "4", "--batch-size", "128", "--no-xla"]
 MASTERCARD = ["compare", "--sample", "mastercard", "--train-years", "2019", "2020"]
 
 

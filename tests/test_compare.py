@@ -69,7 +69,7 @@ def test_tracks_comparison_with_rollout_and_transfer(track_frame):
         window=5,  # the tiny setting of the tracking page's tests
         models=("gru",),
         model=ModelConfig(units=4),
-        train=TrainConfig(epochs=1, batch_size=64),
+        train=TrainConfig(epochs=1, batch_size=64, jit_compile=False),
     )
     result = run_comparison(track_frame, config, rollout_steps=30)
     table = result.metrics

@@ -32,7 +32,7 @@ CONFIG = ExperimentConfig(
     window=5,
     models=("gru", "simple_rnn"),
     model=ModelConfig(units=4),
-    train=TrainConfig(epochs=2, batch_size=64, seed=31),
+    train=TrainConfig(epochs=2, batch_size=64, seed=31, jit_compile=False),
 )
 
 
@@ -70,7 +70,7 @@ def test_a_sweep_runs_on_ray(ray_engine, tmp_path):
         window=5,
         models=("gru",),
         model=ModelConfig(units=3),
-        train=TrainConfig(epochs=1, batch_size=64, seed=5, seeds=2),
+        train=TrainConfig(epochs=1, batch_size=64, seed=5, seeds=2, jit_compile=False),
     )
     rows = run_sweep(
         load_sample("fly"), ["Fly_1", "Fly_2"], config, tmp_path / "s.csv", ray_engine

@@ -20,7 +20,7 @@ CONFIG = ExperimentConfig(
     window=5,
     models=("gru",),
     model=ModelConfig(units=3),
-    train=TrainConfig(epochs=1, batch_size=64, seed=7, seeds=2),
+    train=TrainConfig(epochs=1, batch_size=64, seed=7, seeds=2, jit_compile=False),
 )
 
 

@@ -26,7 +26,7 @@ def test_each_kind_trains_one_epoch(kind, series_windows):
         x,
         y,
         ModelConfig(units=6),
-        TrainConfig(epochs=1, batch_size=32),
+        TrainConfig(epochs=1, batch_size=32, jit_compile=False),
         progress=lambda *args: calls.append(args),
     )
     assert result.kind == kind
@@ -44,7 +44,9 @@ def test_same_seed_same_predictions_other_seed_other_predictions(series_windows)
     model_config = ModelConfig(units=6, dropout=0.1)
 
     def fit(seed):
-        config = TrainConfig(epochs=2, batch_size=16, seed=seed, optimizer="adam")
+        config = TrainConfig(
+            epochs=2, batch_size=16, seed=seed, optimizer="adam", jit_compile=False
+        )
         return predict_one_step(
             train_model("lstm", x, y, model_config, config).model, x
         )
@@ -79,6 +81,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights():
         patience=2,
         learning_rate=0.05,
         optimizer="adam",
+        jit_compile=False,
     )
     seen = []
     result = train_model(

@@ -372,6 +372,13 @@ class App:
             f"{label!r} shows {box.input_value()}, not {value}"
         )
 
+    def checkbox(self, label: str, checked: bool) -> None:
+        """Tick or clear the checkbox labelled ``label`` (in a form: no rerun)."""
+        box = self.page.get_by_role("checkbox", name=label, exact=True)
+        if box.is_checked() != checked:
+            self.page.get_by_text(label, exact=True).click()
+        assert box.is_checked() == checked, f"{label!r} is not {checked}"
+
     def select(self, label: str, option: str | re.Pattern, rerun: bool = True) -> None:
         """Choose an option of the select box labelled ``label``."""
         box = self.page.get_by_role("combobox", name=label, exact=True)

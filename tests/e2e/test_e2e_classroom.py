@@ -17,10 +17,11 @@ SHORT = {**LONG, "Epochs": 1}
 TINY = {"Units per layer": 4, "Window (past steps per prediction)": 20, "Epochs": 1}
 
 
-def settings(app: App, values: dict[str, int], seed: int) -> None:
+def settings(app: App, values: dict[str, int], seed: int, xla: bool = False) -> None:
     app.range_slider("Training years (inclusive)", 2019, 2020)
     for label, value in {**values, "Seed": seed}.items():
         app.number(label, value)
+    app.checkbox("Compile with XLA", xla)
 
 
 def press_train(app: App) -> None:
@@ -102,7 +103,7 @@ def test_a_waiting_student_sees_a_place_in_line_and_cancel_frees_it(
 
 def test_the_server_process_never_loads_tensorflow(app: App, app_server) -> None:
     app.open("/")
-    settings(app, TINY, seed=2103)
+    settings(app, TINY, seed=2103, xla=True)  # the default path, in a browser
     app.keep_only("Models to compare", ["SimpleRNN"])
     app.train()
     app.page.get_by_text("the results are below").wait_for()

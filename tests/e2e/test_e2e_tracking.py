@@ -33,6 +33,7 @@ def test_tracking_other_individual_gru(app) -> None:
     app.number("Window (past steps per prediction)", 20)
     app.number("Epochs", 1)
     app.number("Free-run horizon (steps)", FREE_RUN)
+    app.checkbox("Compile with XLA", False)
 
     app.train()
 
