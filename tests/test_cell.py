@@ -337,6 +337,7 @@ def test_keras_learn_page_shows_inside_the_cell_of_the_last_price_run():
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
+    from test_app import tiny
 
     app = Path(__file__).resolve().parent.parent / "app.py"
     at = AppTest.from_file(str(app), default_timeout=60).run()
@@ -346,9 +347,7 @@ def test_keras_learn_page_shows_inside_the_cell_of_the_last_price_run():
     at.switch_page("pages/price.py").run()
     at.slider(key="price_years").set_value((2020, 2020))
     at.multiselect(key="price_models").set_value(["lstm", "gru"])
-    settings = {"units": 4, "window": 5, "epochs": 1, "batch_size": 64, "seed": 1301}
-    for name, value in settings.items():
-        at.get_by_key(f"price_{name}").set_value(value)
+    tiny(at, "price", seed=1301)
     at.form_submit_button[0].click()
     at.run(timeout=240)
     assert not at.exception, [e.message for e in at.exception]

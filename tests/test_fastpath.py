@@ -75,12 +75,15 @@ def test_both_paths_train_the_same_model(monkeypatch, track_windows, jit, early)
     np.testing.assert_allclose(fast_predictions, plain_predictions, atol=1e-6)
 
 
+def quick(seed: int) -> TrainConfig:
+    """One epoch without XLA, for tests whose point comes after the training."""
+    return TrainConfig(epochs=1, seed=seed, jit_compile=False)
+
+
 @pytest.mark.parametrize("jit", [True, False])
 def test_both_paths_free_run_the_same(monkeypatch, track_windows, jit):
     x, y = track_windows
-    model = train_model(
-        "lstm", x, y, ModelConfig(units=6), TrainConfig(epochs=1, seed=4)
-    ).model
+    model = train_model("lstm", x, y, ModelConfig(units=6), quick(seed=4)).model
     starts = x[[0, 40, 80]]
     monkeypatch.setenv("FORECASTING_FAST_PATH", "1")
     fast = free_run(model, starts, 30, jit_compile=jit)
@@ -99,8 +102,7 @@ def test_both_paths_predict_the_same_and_one_architecture_traces_once(
 ):
     x, y = track_windows  # 152 windows: batches of 64, 64 and 24
     models = [
-        train_model("gru", x, y, ModelConfig(units=5), TrainConfig(epochs=1, seed=s))
-        for s in (1, 2)
+        train_model("gru", x, y, ModelConfig(units=5), quick(seed=s)) for s in (1, 2)
     ]
     monkeypatch.setenv("FORECASTING_FAST_PATH", "0")
     plain = [predict_one_step(m.model, x, batch_size=64) for m in models]
