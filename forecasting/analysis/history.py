@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.data.outputs import csv_text
 from forecasting.settings.config import MODEL_KINDS, ExperimentConfig
 
 
@@ -169,4 +170,4 @@ def history_csv(runs: Sequence[RunEntry]) -> str:
     """
     frame = history_frame(runs)
     frame["time"] = [t.isoformat() for t in frame["time"]]
-    return frame.to_csv(index=False, lineterminator="\n")
+    return csv_text(frame, index=False, lineterminator="\n")

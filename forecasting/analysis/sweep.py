@@ -21,6 +21,7 @@ from forecasting import metrics
 from forecasting.analysis.compare import plan_comparison
 from forecasting.analysis.scores import naive_baselines
 from forecasting.data import DataError, TrackingData, series_frame
+from forecasting.data.outputs import csv_cell, read_cell
 from forecasting.nn.jobs import FitJob, FitResult
 from forecasting.prep.windows import Split
 from forecasting.runtime.engine import DONE, FAILED, Engine
@@ -60,7 +61,8 @@ def _done_keys(out: Path) -> set[tuple[str, str, str]]:
             f"{out} exists but has no {', '.join(sorted(missing))} column; choose "
             "another --out file."
         )
-    return set(zip(old["id"], old["model"], old["seed"], strict=True))
+    ids = old["id"].map(read_cell)
+    return set(zip(ids, old["model"], old["seed"], strict=True))
 
 
 def _append(out: Path, row: dict[str, Any]) -> None:
@@ -75,7 +77,7 @@ def _append(out: Path, row: dict[str, Any]) -> None:
 def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return "" if not np.isfinite(value) else f"{value:.6g}"
-    return "" if value is None else value
+    return "" if value is None else csv_cell(value)
 
 
 def _fit_row(individual: str, fit: FitResult, split: Split) -> dict[str, Any]:

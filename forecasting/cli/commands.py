@@ -32,6 +32,7 @@ from forecasting.data import (
     sample_path,
     series_frame,
 )
+from forecasting.data.outputs import check_output_path
 from forecasting.prep.budget import budget_seconds, check_budget, check_rollout
 from forecasting.runtime.service import get_engine
 from forecasting.settings.config import (
@@ -102,6 +103,8 @@ def compare_command(args: argparse.Namespace) -> int:
     """``compare`` and ``tracks``: load, train every model, score and print."""
     from forecasting.analysis.compare import apply_to, rollout_error
 
+    if args.predictions:
+        check_output_path(args.predictions, "--predictions")
     transfer = None
     if args.command == "compare":
         frame, config, title, data = compare_data(args)
@@ -195,6 +198,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
     from forecasting.analysis.sweep import run_sweep, summarize
 
+    check_output_path(args.out, "--out")
     preset = _preset(args)
     data = _load_tracks(args, args.sample or (preset.sample if preset else None))
     config = resolve_config(

@@ -13,10 +13,12 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from forecasting.data.outputs import csv_text
 from forecasting.prep.budget import budget_seconds
 from forecasting.settings.config import ExperimentConfig
 
@@ -145,7 +147,7 @@ def run_lab(
     if args.predictions:
         frame = intervals.predictions_with_bounds(comparison, lab.get("intervals", {}))
         label = "Date" if isinstance(frame.index, pd.DatetimeIndex) else "row"
-        frame.to_csv(args.predictions, index_label=label)
+        Path(args.predictions).write_text(csv_text(frame, index_label=label))
     return lab
 
 

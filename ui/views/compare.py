@@ -18,6 +18,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison
+from forecasting.data.outputs import csv_text
 from forecasting.settings.config import MODEL_LABELS
 from ui.running.runs import RunRecord
 from ui.views import backtest, history, horizon, intervals
@@ -93,8 +94,8 @@ def downloads(record: RunRecord, index_label: str) -> None:
     """Buttons for the predictions CSV, the metrics CSV and every model file."""
     comparison = record.comparison
     slug = _slug(record.data_label)
-    predictions = comparison.predictions_frame().to_csv(index_label=index_label)
-    metrics_csv = comparison.metrics.to_csv(index_label="model")
+    predictions = csv_text(comparison.predictions_frame(), index_label=index_label)
+    metrics_csv = csv_text(comparison.metrics, index_label="model")
     a, b = st.columns(2)
     a.download_button(
         "Predictions (CSV)",
