@@ -121,3 +121,25 @@ def constant_velocity(before: np.ndarray, test: np.ndarray) -> np.ndarray:
     test = np.asarray(test, dtype=np.float64)
     history = np.concatenate([np.asarray(before, dtype=np.float64)[-2:], test], axis=0)
     return 2 * history[1:-1] - history[:-2]
+
+
+def non_finite_note(errors: dict[str, float]) -> str | None:
+    """A sentence when an error is infinite or not a number; ``None`` if all are.
+
+    A value near the largest float (such as ``1e308`` in a file) makes the squared
+    error overflow, so RMSE is infinite: the table alone would not say why.
+
+    Args:
+        errors: Model name -> RMSE.
+
+    Returns:
+        One sentence naming the models and what to do, or ``None``.
+    """
+    bad = [name for name, value in errors.items() if not np.isfinite(value)]
+    if not bad:
+        return None
+    return (
+        f"The RMSE of {', '.join(bad)} is not a finite number: the data holds "
+        "values too large for the arithmetic (near 1e308). Check the file for "
+        "such values, or rescale the column, and train again."
+    )

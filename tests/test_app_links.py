@@ -136,3 +136,45 @@ def test_an_upload_link_says_the_file_does_not_travel():
     assert [i.value for i in at.info if i.value == links.UPLOAD_NOTE]
     (expander,) = [e for e in at.expander if e.label == "Copy link to this setup"]
     assert links.UPLOAD_NOTE in expander.caption[0].value
+
+
+HOSTILE = "**Teacher:** [sign in](http://evil/) ![](http://evil/t.png)"
+SHOWN = r"\*\*Teacher:\*\* \[sign in\](http\://evil/) !\[\](http\://evil/t.png)"
+"""HOSTILE as the warning's Markdown: every link, image and bold mark escaped."""
+
+
+def test_a_hostile_link_value_or_name_is_shown_as_plain_text_on_both_pages():
+    for page, prefix in ((None, "price"), ("pages/tracking.py", "trk")):
+        at = open_link({"epochs": HOSTILE, HOSTILE: "1"}, page)
+        no_exception(at)
+        value, name = sorted(w.value for w in at.warning)
+        assert value == (
+            f"The link's epochs value '{SHOWN}' cannot be used (it must be a whole "
+            "number from 1 to 1000); the default '50' is used instead."
+        )
+        assert name == (
+            f"The link's parameter '{SHOWN}' is not a setting of this page; it is "
+            "ignored."
+        )
+        assert at.number_input(key=f"{prefix}_epochs").value == 50
+
+
+def test_a_flood_of_a_link_value_is_cut_to_one_short_line():
+    at = open_link({"epochs": "9" * 60_000})
+    (warning,) = at.warning
+    assert f"value '{'9' * 59}…' cannot be used" in warning.value
+    assert len(warning.value) < 250
+
+
+def test_a_window_longer_than_the_data_is_cut_with_a_warning():
+    at = open_link({"window": "100000"})
+    no_exception(at)
+    (warning,) = at.warning
+    longest = at.number_input(key="price_window").value
+    assert 2 < longest < 100_000
+    assert warning.value == (
+        f"A window of 100000 steps does not fit this data; the form uses {longest}, "
+        "the longest it allows."
+    )
+    at.run()  # the next run keeps the cut value and says nothing more
+    assert not at.warning and at.number_input(key="price_window").value == longest

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from forecasting.cli.main import main
@@ -426,3 +427,22 @@ def test_sweep_writes_rows_and_a_summary(tmp_path, capsys):
             f"{r['model']} {r['seed']}": float(r["rmse"]) for r in csv.DictReader(file)
         }
     assert rows == pytest.approx(BEFORE_SWEEP, rel=1e-9)
+
+
+def test_a_huge_value_gives_an_infinite_rmse_and_a_note(tmp_path, capsys):
+    dates = pd.bdate_range("2020-01-01", periods=120).strftime("%Y-%m-%d")
+    close = [100.0 + i % 7 for i in range(120)]
+    close[110] = 1e308  # a test row
+    path = tmp_path / "huge.csv"
+    pd.DataFrame({"Date": dates, "Close": close}).to_csv(path, index=False)
+    argv = ["compare", "--csv", str(path), "--train-fraction", "0.8", "--json"]
+    argv += ["--models", "gru", "--window", "5", *TINY]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if "not a finite" in line]
+    assert notes == [
+        "note: The RMSE of GRU, Persistence (naive), Linear autoregression is not a "
+        "finite number: the data holds values too large for the arithmetic (near "
+        "1e308). Check the file for such values, or rescale the column, and train "
+        "again."
+    ]

@@ -66,3 +66,13 @@ def test_shape_mismatch_is_an_error():
         metrics.rmse(np.zeros(2), np.zeros(3))
     with pytest.raises(ValueError, match="must not be empty"):
         metrics.mae(np.zeros(0), np.zeros(0))
+
+
+def test_a_non_finite_rmse_gets_a_note_naming_the_models():
+    from forecasting.metrics import non_finite_note
+
+    assert non_finite_note({"GRU": 1.5, "Persistence (naive)": 0.2}) is None
+    note = non_finite_note({"GRU": float("inf"), "Linear": float("nan"), "P": 1.0})
+    assert note.startswith("The RMSE of GRU, Linear is not a finite number: ")
+    huge = np.array([1.0, 1e308])
+    assert non_finite_note({"GRU": metrics.rmse(huge, -huge)}) is not None

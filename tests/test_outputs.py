@@ -14,7 +14,10 @@ from forecasting.data.outputs import (
     check_output_path,
     csv_cell,
     csv_text,
+    markdown_name,
+    markdown_text,
     read_cell,
+    shorten,
 )
 
 HOSTILE = "=cmd|' /C calc'!A0"
@@ -85,3 +88,27 @@ def test_the_command_line_refuses_a_bad_output_before_training(tmp_path, capsys,
     assert code == 2
     assert err.startswith(f"error: {argv[-2]} {tmp_path}") and err.count("\n") == 1
     assert "epoch" not in err  # nothing trained
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("[sign in](http://evil/)", r"\[sign in\](http\://evil/)"),
+        ("![](x.png)", r"!\[\](x.png)"),
+        ("**bold** _it_ `code` ~~s~~", r"\*\*bold\*\* \_it\_ \`code\` \~\~s\~\~"),
+        ("<img src=x> &amp; $x^2$", r"\<img src=x\> \&amp; \$x^2\$"),
+        (":red[alarm] # big | a", r":red\[alarm\] \# big \| a"),
+        ("www.evil.com me@evil.com", r"www\.evil.com me\@evil.com"),
+        ("Column 'Close', 3 rows: 2.5.", "Column 'Close', 3 rows: 2.5."),
+        ("two\nlines", "two lines"),
+    ],
+)
+def test_markdown_text_escapes_what_formats_and_keeps_sentences(text, shown):
+    assert markdown_text(text) == shown
+
+
+def test_names_are_cut_to_one_short_line_with_an_ellipsis():
+    assert shorten("a\nb" + "c" * 99, 6) == "a bcc…"
+    assert shorten("Fly_1") == "Fly_1"
+    assert markdown_name("x" * 60_000) == "x" * 59 + "…"
+    assert len(markdown_text("y " * 60_000)) == 600

@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from forecasting.data.outputs import markdown_text
 from forecasting.settings.config import ExperimentConfig
 from forecasting.settings.presets import Preset
 from ui import nav
@@ -138,7 +139,7 @@ def _config(form: _Form, chosen: Selection) -> ExperimentConfig | None:
         return form.choices.experiment(chosen.columns, chosen.split_config)
     except ValueError as err:
         if form.submitted:
-            st.error(str(err))
+            st.error(markdown_text(err))
         return None
 
 

@@ -33,6 +33,7 @@ from forecasting.data import (
     series_frame,
 )
 from forecasting.data.outputs import check_output_path
+from forecasting.metrics import non_finite_note
 from forecasting.prep.budget import budget_seconds, check_budget, check_rollout
 from forecasting.runtime.service import get_engine
 from forecasting.settings.config import (
@@ -118,6 +119,9 @@ def compare_command(args: argparse.Namespace) -> int:
     rollout_steps = max(rollout_steps, args.horizon or 0)
     engine = get_engine(cli_engine_settings(args))
     comparison = _train(frame, config, rollout_steps, engine)
+    note = non_finite_note(comparison.metrics["rmse"].to_dict())
+    if note:
+        sys.stderr.write(f"note: {note}\n")
     rollout = rollout_error(comparison) if rollout_error_steps else None
     applied = (
         (transfer[0], apply_to(comparison, transfer[1], engine=engine))

@@ -1,4 +1,4 @@
-"""What the project writes: CSV a spreadsheet cannot run, paths checked first.
+"""What the project writes: CSV a spreadsheet cannot run, text shown as text.
 
 A cell of text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is a formula to Excel, LibreOffice and Google Sheets. Ids, column names
@@ -7,6 +7,11 @@ and file names come from the user's data, so every CSV we write goes through
 OWASP advice); numbers are left alone. :func:`read_cell` undoes it for a CSV we
 read back.
 
+Names and values from the user (a link, a file, its columns, a ticker) are shown
+by the app inside Markdown, where ``[a](http://x)`` is a link and ``![](...)``
+an image. :func:`markdown_text` escapes the marks that format, so Markdown
+shows the text as it is, on one line; :func:`shorten` cuts a name to a length.
+
 :func:`check_output_path` tells, before any training, whether a file can be
 written where the user asked, so a run's results are never lost at its end.
 """
@@ -14,6 +19,7 @@ written where the user asked, so a run's results are never lost at its end.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,39 @@ from forecasting.settings.errors import DataError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """How a text cell that a spreadsheet would run as a formula begins."""
+NAME_LIMIT = 60
+"""Characters of a user's name or value shown in a sentence."""
+TEXT_LIMIT = 600
+"""Characters of a whole message shown on a page."""
+_MARKDOWN = re.compile(
+    r"([\\`*_{}\[\]<>#|~$&@])"  # emphasis, code, links, HTML, maths, e-mail
+    r"|(:)(?=/)|(?<=www)(\.)",  # the autolinks http://... and www....
+    re.IGNORECASE,
+)
+
+
+def shorten(text: object, limit: int = NAME_LIMIT) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis.
+
+    Example: ``shorten("a b" + "c" * 99, 6) == "a bcc…"``.
+    """
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def markdown_text(text: object, limit: int = TEXT_LIMIT) -> str:
+    """``text`` for Markdown that shows it as plain text: no link, no image.
+
+    Args:
+        text: Anything; shown as ``str(text)``, on one line.
+        limit: Characters kept (:func:`shorten`).
+
+    Returns:
+        The text with a backslash before each mark that Markdown, GitHub's
+        extensions or Streamlit read as formatting (CommonMark shows an escaped
+        mark as itself); quotes, commas and full stops stay as they are.
+    """
+    return _MARKDOWN.sub(lambda m: "\\" + m.group(), shorten(text, limit))
 
 
 def csv_cell(value: Any) -> Any:
@@ -101,3 +140,8 @@ def check_output_path(path: str | os.PathLike, flag: str) -> Path:
     if not existed:
         out.unlink()
     return out
+
+
+def markdown_name(name: object) -> str:
+    """A user's name or value for Markdown: plain and cut to :data:`NAME_LIMIT`."""
+    return markdown_text(name, NAME_LIMIT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from conftest import RUN_COUNTER, UI_TIMEOUT_MS, VIEWPORT, App
@@ -113,6 +113,24 @@ def test_a_tracking_link_opens_the_individual_and_free_run(
         assert "epochs value 'abc'" in warning.inner_text()
         wait_for_address(student, "individual=Fly_2")
         assert "epochs" not in student.page.url
+        student.assert_clean()
+    finally:
+        context.close()
+
+
+def test_a_hostile_link_value_shows_as_text_with_no_link_or_image(
+    browser: Any, app_server: Any
+) -> None:
+    """Markdown in a link's value is shown as it is, to every student who opens it."""
+    hostile = "**Teacher:** [sign in](http://evil/) ![](http://evil/t.png)"
+    context, student = fresh_browser(browser, app_server)
+    try:
+        student.open("/?epochs=" + quote(hostile, safe=""))
+        student.page.get_by_role("heading", name="Price forecasting").wait_for()
+        warning = student.alerts("Warning")
+        assert warning.count() == 1
+        assert f"epochs value '{hostile}' cannot be used" in warning.inner_text()
+        assert warning.locator("a, img, strong").count() == 0
         student.assert_clean()
     finally:
         context.close()

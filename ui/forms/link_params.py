@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from forecasting.data.outputs import shorten
+
 Parser = Callable[[str], Any]
 """Turns a link's text into a value; raises ``ValueError`` saying what is allowed."""
 
@@ -140,15 +142,16 @@ def optional_year(low: int, high: int) -> Parser:
 
 def _unknown(name: str) -> str:
     return (
-        f"The link's parameter {name!r} is not a setting of this page; it is ignored."
+        f"The link's parameter {shorten(name)!r} is not a setting of this page; "
+        "it is ignored."
     )
 
 
 def _invalid(name: str, text: str, why: str, default: Any) -> str:
     shown = format_value(default) or "none"
     return (
-        f"The link's {name} value {text!r} cannot be used ({why}); the default "
-        f"{shown!r} is used instead."
+        f"The link's {shorten(name)} value {shorten(text)!r} cannot be used "
+        f"({why}); the default {shown!r} is used instead."
     )
 
 

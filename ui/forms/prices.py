@@ -14,6 +14,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.data import DataError, PriceData, series_frame
+from forecasting.data.outputs import markdown_text
 from forecasting.prep.windows import Split, split_series
 from forecasting.settings.config import SplitConfig
 from forecasting.settings.presets import Preset
@@ -160,7 +161,7 @@ def choose(data: PriceData) -> Selection:
             sources.show_notes(notes)
             split = split_series(frame, columns, split_config)
         except DataError as err:
-            st.error(str(err))
+            st.error(markdown_text(err))
         if frame is not None:
             _show_periods(data, frame, columns, split)
     return Selection(

@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from forecasting import data as core
+from forecasting.data.outputs import markdown_text
 from ui.forms import loaders, state
 from ui.forms.link_params import page_address
 from ui.forms.links import (
@@ -80,7 +81,7 @@ def restore(page: str) -> None:
         )
     state.reset(values)
     for warning in warnings:
-        st.warning(warning, icon=":material/link_off:")
+        st.warning(markdown_text(warning), icon=":material/link_off:")
     if setup["source"] == "upload":
         st.info(UPLOAD_NOTE, icon=":material/upload_file:")
 

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from forecasting import data as core
+from forecasting.data.outputs import markdown_name, markdown_text
 from forecasting.prep.windows import Split
 from forecasting.settings.config import SplitConfig
 from ui.forms import loaders, state
@@ -84,7 +85,8 @@ def _upload(key: str, label: str, help_text: str) -> tuple[str, bytes] | None:
     )
     kept = _kept_upload(key)
     if kept is not None and st.session_state.get(key) is None:
-        st.caption(f"Using the file uploaded earlier: **{kept[0]}**.")
+        name = markdown_name(kept[0])
+        st.caption(f"Using the file uploaded earlier: **{name}**.")
     return kept
 
 
@@ -101,7 +103,7 @@ def sample_title(name: str) -> str:
 def show_notes(notes: Sequence[str]) -> None:
     """Show the loader's remarks (fixes applied to the data) as one info box."""
     if notes:
-        st.info("\n".join(f"- {note}" for note in notes))
+        st.info("\n".join(f"- {markdown_text(note)}" for note in notes))
 
 
 # --------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def price_source() -> core.PriceData | None:
             return loaders.price_csv(kept[1], kept[0])
         return _ticker()
     except core.DataError as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return None
 
 
@@ -242,7 +244,7 @@ def tracking_source() -> core.TrackingData | None:
             return None
         return _tracking_upload(*kept)
     except core.DataError as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return None
 
 

@@ -81,14 +81,19 @@ def keep_choices(key: str, options: Sequence[Any], default: Sequence[Any]) -> No
     _remember(key)
 
 
-def keep_number(key: str, low: float, high: float, default: float) -> None:
+def keep_number(key: str, low: float, high: float, default: float) -> float | None:
     """Keep a number widget's value, clamped into ``[low, high]``.
 
     The value takes the type of ``default`` (``int`` or ``float``).
+
+    Returns:
+        The value before it was clamped, or ``None`` if it was in range.
     """
     _restore(key, default)
     value = st.session_state.get(key, default)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         value = default
-    st.session_state[key] = type(default)(min(max(value, low), high))
+    kept = type(default)(min(max(value, low), high))
+    st.session_state[key] = kept
     _remember(key)
+    return None if kept == value else value

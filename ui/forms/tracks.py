@@ -15,6 +15,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.data import DataError, TrackingData, series_frame
+from forecasting.data.outputs import markdown_name, markdown_text
 from forecasting.prep.windows import Split, split_series
 from forecasting.settings.config import TRACKS_DEFAULT, SplitConfig
 from forecasting.settings.presets import Preset
@@ -57,8 +58,18 @@ def keep_values(data: TrackingData) -> None:
     state.keep_choice("trk_individual", ids, ids[0])
     state.keep_choices("trk_columns", list(data.features), list(data.features[:2]))
     most = int(counts.max())
-    state.keep_number("trk_train_rows", 10, most, DEFAULT_SPLIT.train_rows)
-    state.keep_number("trk_test_rows", 1, most, DEFAULT_SPLIT.test_rows)
+    for name, low, default in (
+        ("train", 10, DEFAULT_SPLIT.train_rows),
+        ("test", 1, DEFAULT_SPLIT.test_rows),
+    ):
+        cut = state.keep_number(f"trk_{name}_rows", low, most, default)
+        if cut is not None:
+            st.warning(
+                f"{cut:g} {name} rows do not fit this file (from {low} to {most:,}, "
+                f"its longest individual); the form uses "
+                f"{st.session_state[f'trk_{name}_rows']:,}.",
+                icon=":material/straighten:",
+            )
 
 
 def individual_controls(data: TrackingData) -> tuple[str, tuple[str, ...], int, int]:
@@ -119,7 +130,7 @@ def _show_path(
             x_title=str(frame.index.name),
         )
     st.plotly_chart(preview, width="stretch")
-    order = frame.index.name
+    order = markdown_name(frame.index.name)
     st.caption(
         f"Training: rows 1-{len(split.train):,} ({order} "
         f"{split.train_index[0]}-{split.train_index[-1]}). Test: the next "
@@ -150,7 +161,7 @@ def choose(data: TrackingData) -> Selection:
             )
             split = split_series(frame, columns, split_config)
         except DataError as err:
-            st.error(str(err))
+            st.error(markdown_text(err))
         else:
             sources.show_notes(notes)
             _show_path(individual, frame, columns, split)

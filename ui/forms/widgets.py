@@ -230,7 +230,14 @@ def _keep_valid_values(k: str, max_window: int) -> None:
     """Bring stored values back into the widgets' options and ranges."""
     default = DEFAULT_SETTINGS
     state.keep_choices(k + "models", MODEL_KINDS, ["gru"])
-    state.keep_number(k + "window", 2, max(2, max_window), default["window"])
+    longest = max(2, max_window)
+    cut = state.keep_number(k + "window", 2, longest, default["window"])
+    if cut is not None:
+        st.warning(
+            f"A window of {cut:g} steps does not fit this data; the form uses "
+            f"{longest}, the longest it allows.",
+            icon=":material/straighten:",
+        )
     state.keep_choice(k + "batch_size", BATCH_SIZES, default["batch_size"])
     state.keep_choice(k + "optimizer", OPTIMIZERS, default["optimizer"])
     scale = scale_label((default["scale_low"], default["scale_high"]))

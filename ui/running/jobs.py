@@ -36,6 +36,7 @@ from forecasting.analysis.compare import (
     assemble,
     plan_comparison,
 )
+from forecasting.data.outputs import markdown_text
 from forecasting.nn.cell import CellJob, CellTrace
 from forecasting.nn.jobs import FitResult, SummaryJob
 from forecasting.prep.budget import (
@@ -117,7 +118,7 @@ def start_training(
         plan = plan_comparison(frame, config, rollout_steps)
         check_budget(config, len(plan.windows.x_train), app_budget())
     except (DataError, ValueError) as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return False
     except Exception as err:  # never show a traceback
         report_unexpected(err)
@@ -260,7 +261,7 @@ def follow_and_store(page: str) -> None:
     try:
         finished = follow(page)
     except (DataError, ValueError, JobFailed) as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     except Exception as err:  # never show a traceback
         report_unexpected(err)

@@ -25,6 +25,7 @@ from forecasting.analysis.backtest import (
 )
 from forecasting.analysis.compare import Comparison, Plan
 from forecasting.charts import lab as lab_charts
+from forecasting.data.outputs import markdown_text
 from forecasting.forecasters import display_name
 from forecasting.prep.budget import describe_seconds
 from forecasting.runtime.protocol import JobFailed
@@ -73,7 +74,7 @@ def _follow_refits(page: str) -> None:
     try:
         finished = jobs.follow_jobs(f"{page}_backtest")
     except (DataError, ValueError, JobFailed) as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     except Exception as err:  # never show a traceback
         jobs.report_unexpected(err)
@@ -100,7 +101,7 @@ def _start_refits(record: RunRecord, page: str, k: int) -> None:
     try:
         plan = plan_backtest(comparison, k, refit=True)
     except ValueError as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     refits = Plan(comparison.config, comparison.windows, list(plan.jobs))
     meta = {"record": record.key, "k": k, "plan": plan}

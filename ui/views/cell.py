@@ -17,6 +17,7 @@ import streamlit as st
 
 from forecasting.charts.cell import cell_figure
 from forecasting.data import DataError
+from forecasting.data.outputs import markdown_text
 from forecasting.nn.cell import window_at, window_count
 from forecasting.runtime.protocol import JobFailed
 from forecasting.settings.config import MODEL_LABELS
@@ -63,7 +64,7 @@ def show(runs: Mapping[str, RunRecord]) -> None:
     try:
         trace = jobs.inside_cell(kind, fit.model_file, window, layer)
     except (DataError, ValueError, JobFailed) as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     except Exception as err:  # never show a traceback
         jobs.report_unexpected(err)

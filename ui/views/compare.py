@@ -18,7 +18,8 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison
-from forecasting.data.outputs import csv_text
+from forecasting.data.outputs import csv_text, markdown_name
+from forecasting.metrics import non_finite_note
 from forecasting.settings.config import MODEL_LABELS
 from ui.running.runs import RunRecord
 from ui.views import backtest, history, horizon, intervals
@@ -75,6 +76,9 @@ def show_metrics(
         if column in frame
     }
     st.dataframe(style_metrics(frame), width="stretch", column_config=right)
+    note = non_finite_note(table["rmse"].to_dict())
+    if note:
+        st.warning(note, icon=":material/warning:")
     is_model = table["kind"].isin(list(MODEL_LABELS)).to_numpy()
     lines = verdict_lines(frame["RMSE"], is_model)
     lines.append(
@@ -200,7 +204,7 @@ def header(record: RunRecord, current: bool, button: str) -> None:
         if record.seconds >= 1
         else "shown from the cache (trained before)"
     )
-    st.caption(f"**{record.data_label}** · {record.summary} · {took}")
+    st.caption(f"**{markdown_name(record.data_label)}** · {record.summary} · {took}")
     if not current:
         st.info(
             "The settings above have changed since these results were trained; "

@@ -41,6 +41,7 @@ from forecasting.analysis.history import (
     history_frame,
     settings_difference,
 )
+from forecasting.data.outputs import markdown_name
 from forecasting.forecasters import display_name
 from forecasting.settings.config import ExperimentConfig
 from ui.forms import state
@@ -430,7 +431,8 @@ def _side_by_side(page: str, runs: Sequence[HistoryRun]) -> None:
     for column, run, side in zip(st.columns(2), runs, "ab", strict=False):
         with column:
             entry = run.entry
-            st.markdown(f"**{entry.id}** · {entry.time:%H:%M:%S} · {run.data_label}")
+            label = markdown_name(run.data_label)
+            st.markdown(f"**{entry.id}** · {entry.time:%H:%M:%S} · {label}")
             frame = tables.metrics_display(entry.metrics)
             st.dataframe(
                 tables.style_metrics(frame),

@@ -15,6 +15,7 @@ import streamlit as st
 
 from forecasting.analysis.horizon import comparison_horizon_errors
 from forecasting.charts import lab as lab_charts
+from forecasting.data.outputs import markdown_text
 from forecasting.forecasters import display_name
 from forecasting.settings.config import MODEL_LABELS
 from ui.running.runs import RunRecord
@@ -71,7 +72,7 @@ def horizon_view(record: RunRecord, page: str) -> None:
     try:
         errors = comparison_horizon_errors(comparison, steps)
     except ValueError as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     y_title = (
         "Distance to the real position"

@@ -14,6 +14,7 @@ import streamlit as st
 from forecasting.analysis.compare import Comparison
 from forecasting.analysis.intervals import Interval, model_intervals, seed_band
 from forecasting.charts import lab as lab_charts
+from forecasting.data.outputs import markdown_text
 from forecasting.forecasters import display_name
 from forecasting.settings.config import MODEL_LABELS
 from ui.forms import state
@@ -114,7 +115,7 @@ def intervals_view(record: RunRecord, page: str) -> None:
     try:
         intervals = model_intervals(comparison, coverage, method)
     except ValueError as err:
-        st.error(str(err))
+        st.error(markdown_text(err))
         return
     if kind not in intervals:
         st.info(

@@ -15,6 +15,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison, rollout_error
+from forecasting.data.outputs import markdown_name
 from forecasting.nn.models import parameter_count
 from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
 from ui.forms import state
@@ -220,7 +221,8 @@ def _echo_table(price_run: RunRecord) -> None:
                 "mean distance from yesterday's price": 0.0,
             }
         )
-    st.markdown(f"Your last price run ({price_run.data_label}, {price_run.summary}):")
+    label = markdown_name(price_run.data_label)
+    st.markdown(f"Your last price run ({label}, {price_run.summary}):")
     shown = pd.DataFrame(rows).set_index("model")
     st.dataframe(
         shown.style.format("{:,.3f}").highlight_min(
@@ -285,7 +287,8 @@ def free_runs(track_run: RunRecord | None) -> None:
             for kind, value in errors.items()
         ]
         st.markdown(
-            f"Your last tracking run ({track_run.data_label}, free run of "
+            f"Your last tracking run ({markdown_name(track_run.data_label)}, free "
+            "run of "
             f"{track_run.comparison.rollout_steps} steps):"
         )
         st.dataframe(

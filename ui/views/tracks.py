@@ -15,6 +15,7 @@ import streamlit as st
 from forecasting import charts
 from forecasting.analysis.compare import Comparison, Transfer, rollout_error
 from forecasting.data import TrackingData, series_frame
+from forecasting.data.outputs import markdown_name, markdown_text
 from ui.forms import state
 from ui.running import jobs
 from ui.running.runs import RunRecord
@@ -229,7 +230,7 @@ def transfer_section(
             frame = other_frame(other)
             transfer = jobs.transfer(record.comparison, frame)
         except (DataError, ValueError) as err:
-            st.error(str(err))
+            st.error(markdown_text(err))
         except Exception as err:  # never show a traceback
             jobs.report_unexpected(err)
         else:
@@ -242,7 +243,8 @@ def transfer_section(
 def show_transfer(record: RunRecord, other: str, transfer: Transfer) -> None:
     """Metrics and path of the models applied to another individual."""
     trained_on = record.extras.get("individual", "the first individual")
-    st.markdown(f"**Trained on {trained_on}, applied to {other}:**")
+    names = [markdown_name(name) for name in (trained_on, other)]
+    st.markdown(f"**Trained on {names[0]}, applied to {names[1]}:**")
     rollout = {}
     for kind, path in transfer.rollouts.items():
         n = min(len(path), len(transfer.split.test))
