@@ -37,6 +37,29 @@ class SleepJob:
 
 
 @dataclass(frozen=True)
+class StallJob:
+    """Write this worker's pid to ``path``, then compute ``seconds`` in silence,
+    as a long epoch does: nothing reported, no message read."""
+
+    path: str
+    seconds: float = 300.0
+    estimate: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return "stall"
+
+    def key(self) -> str:
+        return f"stall:{self.path}"
+
+    def run(self, report):
+        with open(self.path, "w") as out:
+            out.write(str(os.getpid()))
+        time.sleep(self.seconds)
+        return None
+
+
+@dataclass(frozen=True)
 class FailJob:
     """Raise a ValueError with a message for the user."""
 

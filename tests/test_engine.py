@@ -361,3 +361,92 @@ def test_a_newcomer_behind_a_long_run_starts_on_a_spare_worker():
         engine.cancel([long])
     finally:
         engine.shutdown()
+
+
+PARENT = """
+import sys
+import time
+
+from jobs_for_tests import StallJob
+from forecasting.runtime.engine import Engine
+from forecasting.runtime.local import LocalBackend
+
+engine = Engine(LocalBackend(workers=1, threads=1, prepare=False))
+engine.submit(StallJob(sys.argv[1]), "a")
+time.sleep(300)
+"""
+"""A server or command line whose worker is in a long silent step."""
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_exit_soon_after_their_parent_ends_whatever_the_signal(how, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": f"{tests}{os.pathsep}{tests.parent}"}
+    started = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(started)], env=env)
+    try:
+        assert wait_for(lambda: started.exists() and started.read_text(), 60)
+        worker = int(started.read_text())
+        parent.send_signal(how)
+        parent.wait(10)
+        gone = wait_for(lambda: not _running(worker), timeout=5.0)
+    finally:
+        parent.kill()
+    if not gone:
+        os.kill(worker, signal.SIGKILL)
+    assert gone, f"worker {worker} still runs 5 s after its parent got {how.name}"
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class KeyedSleep(SleepJob):
+    """A sleeping job with a compile key, as a fit job has."""
+
+    def compile_key(self) -> str:
+        return f"compile:{self.name}"
+
+
+def test_a_cancelled_setting_is_not_compiled_ahead():
+    engine = Engine(Inline(hold=True))
+    try:
+        kept = engine.submit(KeyedSleep("kept"), "a")
+        assert wait_for(lambda: engine.status(kept).state == RUNNING)
+        engine.cancel(kept)
+        assert wait_for(lambda: engine.status(kept).state == CANCELLED)
+        other = engine.submit(KeyedSleep("other"), "a")
+        assert wait_for(lambda: engine.status(other).state == RUNNING)
+        with engine._lock:
+            recent = engine._view(time.monotonic()).recent_keys
+        assert recent == ("compile:other",)  # "kept" was cancelled: forgotten
+    finally:
+        engine.shutdown()
+
+
+def test_cancel_stops_a_job_in_a_long_silent_step_by_replacing_its_worker(
+    two_workers, tmp_path
+):
+    from jobs_for_tests import StallJob
+
+    engine, backend = two_workers, two_workers.backend
+    started = tmp_path / "worker.pid"
+    stuck = engine.submit(StallJob(str(started)), "a")
+    assert wait_for(lambda: started.exists() and started.read_text())
+    pid = int(started.read_text())
+    cancelled_at = time.monotonic()
+    engine.cancel(stuck)
+    assert wait_for(lambda: engine.status(stuck).state == CANCELLED, 10)
+    assert time.monotonic() - cancelled_at < 5
+    assert wait_for(lambda: pid not in backend.pids() and len(backend.pids()) == 2)
+    after = engine.submit(SleepJob("after the cancel"), "a")
+    assert engine.gather([after])[0]["name"] == "after the cancel"

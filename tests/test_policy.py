@@ -74,6 +74,7 @@ def workers(*states: str, **jobs: str) -> tuple[Worker, ...]:
 NOW = 100.0
 LONG, SHORT = 60.0, 10.0  # seconds left by the pace of a running job's epochs
 CLASS = {"x": 99.0, "y": 99.0}  # two owners connected now
+ALONE = {"x": 99.0}  # one owner connected now
 
 FAIR_QUEUE = [
     (
@@ -331,6 +332,7 @@ PREPARE = [
             recent_keys=(K,),
             last_job_event=97.0,
             can_prepare=True,
+            seen=ALONE,
         ),
         [Prepare(2, K), Prepare(3, K)],
     ),
@@ -343,6 +345,7 @@ PREPARE = [
             recent_keys=(K,),
             last_job_event=98.5,
             can_prepare=True,
+            seen=ALONE,
         ),
         [],
     ),
@@ -361,6 +364,7 @@ PREPARE = [
             cores=2,
             recent_keys=(K,),
             can_prepare=True,
+            seen=ALONE,
         ),
         [],
     ),
@@ -380,6 +384,7 @@ PREPARE = [
             cores=2,
             recent_keys=(K,),
             can_prepare=True,
+            seen=ALONE,
         ),
         [],
     ),
@@ -392,6 +397,7 @@ PREPARE = [
             cores=4,
             recent_keys=(K,),
             can_prepare=True,
+            seen=ALONE,
         ),
         [Prepare(2, K)],
     ),
@@ -403,8 +409,22 @@ PREPARE = [
             cores=4,
             recent_keys=(K, K2),
             can_prepare=True,
+            seen=ALONE,
         ),
         [Prepare(2, K2), Prepare(3, K), Prepare(4, K2)],
+    ),
+    (
+        "never with nobody connected",
+        Snapshot(
+            workers=(Worker(1, compiled=(K,)), Worker(2), Worker(3), Worker(4)),
+            regular=4,
+            cores=2,
+            recent_keys=(K,),
+            last_job_event=97.0,
+            can_prepare=True,
+            seen={},
+        ),
+        [],
     ),
     (
         "never on a backend that cannot",
@@ -424,6 +444,7 @@ PREPARE = [
             regular=3,
             recent_keys=(K,),
             can_prepare=True,
+            seen=ALONE,
         ),
         [Start("a1", 3)],
     ),

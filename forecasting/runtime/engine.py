@@ -199,6 +199,9 @@ class Engine:
         elif not entry.cancel_sent:
             entry.cancel_sent = True
             self._to_cancel.append(entry.id)
+            # Nobody compiles a cancelled setting ahead (it may be the one too big).
+            if entry.compile_key is not None:
+                self._recent.pop(entry.compile_key, None)
 
     def heartbeat(self, owner: str) -> None:
         """Say the owner is still there (owners that never beat are never reaped)."""

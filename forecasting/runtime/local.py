@@ -38,6 +38,10 @@ from forecasting.runtime.workers import cores
 
 LOG = logging.getLogger(__name__)
 
+CANCEL_GRACE_S = 2.0
+"""Seconds a cancelled job has to stop at its next epoch's end; then its worker
+is killed and replaced, so a long epoch cannot hold a core after Cancel."""
+
 
 @dataclass
 class _Process:
@@ -54,6 +58,8 @@ class _Process:
     preparing: bool = False
     compiled: tuple[str, ...] = ()
     """Compile keys of the jobs it ran or prepared, latest last."""
+    cancel_at: float | None = None
+    """When its job was cancelled (monotonic clock), until the job ends."""
 
     def view(self) -> Worker:
         """The policy's view of it."""
@@ -200,6 +206,7 @@ class LocalBackend:
     def cancel(self, job_id: str) -> None:  # noqa: D102
         for worker in self._workers:
             if worker.job_id == job_id:
+                worker.cancel_at = time.monotonic()
                 worker.send(("cancel", job_id))
 
     def wake(self) -> None:  # noqa: D102
@@ -211,8 +218,16 @@ class LocalBackend:
         events: list[Event] = []
         while self._wake_r.poll():
             self._wake_r.recv()
+        now = time.monotonic()
         for index, worker in enumerate(list(self._workers)):
             events += self._read(worker)
+            late = (
+                worker.cancel_at is not None and now - worker.cancel_at > CANCEL_GRACE_S
+            )
+            if late and worker.job_id is not None and not worker.dead:
+                LOG.info("worker %s killed: its job ignored Cancel", worker.process.pid)
+                worker.process.kill()
+                worker.dead = True
             if (worker.dead or not _alive(worker)) and not self._closing:
                 events += self._replace(index, worker)
         return events
@@ -223,7 +238,7 @@ class LocalBackend:
             while worker.conn.poll():
                 message = worker.conn.recv()
                 if message[0] in ("done", "failed", "cancelled"):
-                    worker.job_id = None
+                    worker.job_id, worker.cancel_at = None, None
                 elif message[0] == "retire":
                     worker.retiring = True
                 elif message[0] == "ready":
@@ -244,7 +259,9 @@ class LocalBackend:
             worker.process.kill()
             code = worker.process.wait()
         events: list[Event] = []
-        if worker.job_id is not None:
+        if worker.job_id is not None and worker.cancel_at is not None:
+            events.append(("cancelled", worker.job_id))  # killed by us, as asked
+        elif worker.job_id is not None:
             LOG.warning("worker %s died (exit code %s)", worker.process.pid, code)
             events.append(
                 (

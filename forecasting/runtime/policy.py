@@ -423,10 +423,13 @@ def _prepares(plan: _Plan) -> None:
     on spare cores, leaving :attr:`Policy.idle_kept` idle workers free; and only
     until a setting is on :attr:`Policy.extra_holders` workers more than the
     regular slots. Each worker takes the setting the fewest workers have, the
-    latest first among equals.
+    latest first among equals. Never with nobody connected (:func:`connected`);
+    the engine forgets a cancelled job's setting.
     """
     snap, policy = plan.snapshot, plan.policy
     if not snap.can_prepare or plan.now - plan.last_event < policy.prepare_after_s:
+        return
+    if not connected(snap, plan.now, policy):  # nobody to compile it for
         return
     workers = list(plan.workers.values())
     idle = [w for w in workers if _free(w) and w.state == READY]

@@ -14,6 +14,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -68,10 +70,40 @@ WORKER_NICE = 10
 cores are full of training, a page that trains nothing still opens at once."""
 
 
+PARENT_CHECK_S = 0.5
+"""How often a worker checks that the process that started it is still there."""
+
+
+def watch_parent(parent: int, every: float = PARENT_CHECK_S) -> threading.Thread:
+    """Exit this process once ``parent`` has ended, even in the middle of a fit.
+
+    A worker reads its parent's messages only between epochs, so without this
+    a killed server or command line would leave it training to the end of an
+    epoch. An orphan is given a new parent, which this thread notices.
+
+    Args:
+        parent: The process id of the server or command line.
+        every: Seconds between two checks.
+
+    Returns:
+        The daemon thread that watches.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)  # no cleanup to wait for: the parent's results are gone
+
+    thread = threading.Thread(target=watch, name="watch-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def _worker_main(
     conn: Connection, threads: int, max_jobs: int, initializer: str | None
 ) -> None:
     """A worker process: import TensorFlow, then run jobs until told to stop."""
+    watch_parent(os.getppid())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
