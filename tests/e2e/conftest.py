@@ -97,9 +97,13 @@ class AppServer:
         return getattr(self.server, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """Start ``streamlit run app.py`` once for the session and stop it after."""
+    """Start ``streamlit run app.py`` once for the browser tests, stop it after.
+
+    Package scope: the server and its two TensorFlow workers end with the last
+    browser test, instead of holding memory and CPU through the rest of the run.
+    """
     workdir = tmp_path_factory.mktemp("streamlit")
     cache = workdir / "yahoo-cache"
     cache.mkdir()
@@ -130,9 +134,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
 # --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the whole session (skip if missing)."""
+    """One headless Debian Chromium for the browser tests (skip if missing)."""
     problem = _browser_problem()
     if problem:
         message = f"Browser tests cannot run: {problem}; {INSTALL_HINT}."
