@@ -220,6 +220,32 @@ def test_the_session_watcher_heartbeats_only_connected_sessions():
     assert engine.beats == ["open-tab"] * 3
 
 
+def test_a_tab_closed_for_gone_seconds_has_its_jobs_cancelled_at_once():
+    from ui.running.sessions import GONE_SECONDS, watch_once
+
+    engine = Engine(Inline(hold=True))
+    try:
+        ticket = engine.submit(SleepJob("tab-job"), "tab")
+        assert wait_for(lambda: engine.status(ticket).state == RUNNING)
+        gone: dict[str, float] = {}
+        connected = {"tab": False}
+
+        def at(now: float) -> str:
+            watch_once(engine, lambda who: connected[who], gone, now)
+            return engine.status(ticket).state
+
+        assert at(0.0) == RUNNING  # disconnected: maybe a reload
+        connected["tab"] = True
+        assert at(1.0) == RUNNING  # back: the count starts again
+        connected["tab"] = False
+        assert at(2.0) == RUNNING
+        assert at(2.0 + GONE_SECONDS - 0.01) == RUNNING
+        at(2.0 + GONE_SECONDS)
+        assert wait_for(lambda: engine.status(ticket).state == CANCELLED, 5)
+    finally:
+        engine.shutdown()
+
+
 # Real worker processes ---------------------------------------------------------------
 def test_progress_reaches_the_caller_in_order(two_workers):
     seen = []

@@ -412,8 +412,18 @@ class Engine:
         if not action.cancel:
             return
         LOG.info("cancelling the jobs of %s (no heartbeat)", action.owner)
-        self._beats.discard(action.owner)
-        for ticket in [t for t in self._tickets.values() if t.owner == action.owner]:
+        self._drop_owner(action.owner)
+
+    def leave(self, owner: str) -> None:
+        """The owner is gone (its tab closed): cancel its jobs now, as a reap does."""
+        with self._lock:
+            self._seen.pop(owner, None)
+            self._drop_owner(owner)
+        self.backend.wake()
+
+    def _drop_owner(self, owner: str) -> None:
+        self._beats.discard(owner)
+        for ticket in [t for t in self._tickets.values() if t.owner == owner]:
             self._drop_ticket(ticket.id)
 
     def _handle(self, event: Event) -> None:

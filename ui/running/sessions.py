@@ -4,7 +4,7 @@ Every page reaches the process-wide engine (:mod:`forecasting.runtime.engine`)
 through :func:`engine`. :func:`warm_engine` starts the local workers at the first
 page view, so they import TensorFlow while the student reads. A small thread
 (:func:`_watch_sessions`) tells the engine which sessions are still connected;
-the jobs of a closed tab are cancelled within a minute.
+the jobs of a tab closed for :data:`GONE_SECONDS` are cancelled.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from forecasting.settings.config import EngineSettings
 
 LOG = logging.getLogger(__name__)
 
-_WATCH_SECONDS = 10.0
+_WATCH_SECONDS = 0.5
+GONE_SECONDS = 1.5
+"""A session disconnected this long is a closed tab: its jobs are cancelled (a
+reload within it keeps them)."""
 
 
 def engine() -> Engine:
@@ -101,14 +104,27 @@ def _start_watcher(jobs_engine: Engine) -> None:
 def _watch_sessions(jobs_engine: Engine, alive: Any, every: float) -> None:
     """Heartbeat the engine for every owner whose browser is still connected.
 
-    Owners that are gone get no heartbeat, so the engine cancels their jobs once
-    its ``owner_ttl`` has passed.
+    An owner disconnected for :data:`GONE_SECONDS` has closed its tab: the
+    engine cancels its jobs at once (:meth:`Engine.leave`), and a running fit
+    stops within the backend's cancel grace.
     """
+    gone_since: dict[str, float] = {}
     while True:
-        for who in jobs_engine.owners():
-            try:
-                if alive(who):
-                    jobs_engine.heartbeat(who)
-            except Exception:  # a watcher must never stop
-                LOG.exception("session watch failed for %s", who)
+        watch_once(jobs_engine, alive, gone_since, time.monotonic())
         time.sleep(every)
+
+
+def watch_once(
+    jobs_engine: Engine, alive: Any, gone_since: dict[str, float], now: float
+) -> None:
+    """One round of :func:`_watch_sessions` at clock time ``now``."""
+    for who in jobs_engine.owners():
+        try:
+            if alive(who):
+                gone_since.pop(who, None)
+                jobs_engine.heartbeat(who)
+            elif now - gone_since.setdefault(who, now) >= GONE_SECONDS:
+                del gone_since[who]
+                jobs_engine.leave(who)
+        except Exception:  # a watcher must never stop
+            LOG.exception("session watch failed for %s", who)
