@@ -227,20 +227,24 @@ def test_a_tab_closed_for_gone_seconds_has_its_jobs_cancelled_at_once():
     try:
         ticket = engine.submit(SleepJob("tab-job"), "tab")
         assert wait_for(lambda: engine.status(ticket).state == RUNNING)
-        gone: dict[str, float] = {}
+        tabs: dict[str, float | None] = {}
         connected = {"tab": False}
 
         def at(now: float) -> str:
-            watch_once(engine, lambda who: connected[who], gone, now)
+            watch_once(engine, lambda who: connected[who], tabs, now)
             return engine.status(ticket).state
 
-        assert at(0.0) == RUNNING  # disconnected: maybe a reload
+        assert at(0.0) == RUNNING and at(9.0) == RUNNING  # never seen: not a tab
         connected["tab"] = True
-        assert at(1.0) == RUNNING  # back: the count starts again
+        assert at(10.0) == RUNNING  # a tab
         connected["tab"] = False
-        assert at(2.0) == RUNNING
-        assert at(2.0 + GONE_SECONDS - 0.01) == RUNNING
-        at(2.0 + GONE_SECONDS)
+        assert at(11.0) == RUNNING  # disconnected: maybe a reload
+        connected["tab"] = True
+        assert at(11.5) == RUNNING  # back: the count starts again
+        connected["tab"] = False
+        assert at(12.0) == RUNNING
+        assert at(12.0 + GONE_SECONDS - 0.01) == RUNNING
+        at(12.0 + GONE_SECONDS)
         assert wait_for(lambda: engine.status(ticket).state == CANCELLED, 5)
     finally:
         engine.shutdown()

@@ -108,23 +108,34 @@ def _watch_sessions(jobs_engine: Engine, alive: Any, every: float) -> None:
     engine cancels its jobs at once (:meth:`Engine.leave`), and a running fit
     stops within the backend's cancel grace.
     """
-    gone_since: dict[str, float] = {}
+    tabs: dict[str, float | None] = {}
     while True:
-        watch_once(jobs_engine, alive, gone_since, time.monotonic())
+        watch_once(jobs_engine, alive, tabs, time.monotonic())
         time.sleep(every)
 
 
 def watch_once(
-    jobs_engine: Engine, alive: Any, gone_since: dict[str, float], now: float
+    jobs_engine: Engine, alive: Any, tabs: dict[str, float | None], now: float
 ) -> None:
-    """One round of :func:`_watch_sessions` at clock time ``now``."""
+    """One round of :func:`_watch_sessions` at clock time ``now``.
+
+    Args:
+        jobs_engine: The engine whose owners are watched.
+        alive: ``alive(owner)``: whether that browser session is connected.
+        tabs: Kept between rounds: owner -> ``None`` while connected, or the
+            time it was first seen disconnected. Owners never seen connected
+            (not a browser tab) are left to the engine's own reaping.
+        now: The clock time of this round, seconds.
+    """
     for who in jobs_engine.owners():
         try:
             if alive(who):
-                gone_since.pop(who, None)
+                tabs[who] = None
                 jobs_engine.heartbeat(who)
-            elif now - gone_since.setdefault(who, now) >= GONE_SECONDS:
-                del gone_since[who]
-                jobs_engine.leave(who)
+            elif who in tabs:
+                since = tabs[who] = tabs[who] or now
+                if now - since >= GONE_SECONDS:
+                    del tabs[who]
+                    jobs_engine.leave(who)
         except Exception:  # a watcher must never stop
             LOG.exception("session watch failed for %s", who)
