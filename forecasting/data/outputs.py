@@ -64,6 +64,11 @@ def markdown_text(text: object, limit: int = TEXT_LIMIT) -> str:
     return _MARKDOWN.sub(lambda m: "\\" + m.group(), shorten(text, limit))
 
 
+def markdown_name(name: object) -> str:
+    """A user's name or value for Markdown: plain and cut to :data:`NAME_LIMIT`."""
+    return markdown_text(name, NAME_LIMIT)
+
+
 def csv_cell(value: Any) -> Any:
     """``value``, with a ``'`` before text that would start a formula.
 
@@ -140,8 +145,3 @@ def check_output_path(path: str | os.PathLike, flag: str) -> Path:
     if not existed:
         out.unlink()
     return out
-
-
-def markdown_name(name: object) -> str:
-    """A user's name or value for Markdown: plain and cut to :data:`NAME_LIMIT`."""
-    return markdown_text(name, NAME_LIMIT)

@@ -417,19 +417,17 @@ def _grows(plan: _Plan, wanted: bool) -> bool:
 
 
 def _prepares(plan: _Plan) -> None:
-    """Rule 5: let idle workers compile recent settings they lack.
+    """Rule 5: while someone is connected, idle workers compile recent settings.
 
     Not within :attr:`Policy.prepare_after_s` of a job starting or ending; only
     on spare cores, leaving :attr:`Policy.idle_kept` idle workers free; and only
     until a setting is on :attr:`Policy.extra_holders` workers more than the
     regular slots. Each worker takes the setting the fewest workers have, the
-    latest first among equals. Never with nobody connected (:func:`connected`);
-    the engine forgets a cancelled job's setting.
+    latest first among equals (a cancelled job's setting is not among them).
     """
-    snap, policy = plan.snapshot, plan.policy
-    if not snap.can_prepare or plan.now - plan.last_event < policy.prepare_after_s:
-        return
-    if not connected(snap, plan.now, policy):  # nobody to compile it for
+    snap, policy, now = plan.snapshot, plan.policy, plan.now
+    quiet = now - plan.last_event >= policy.prepare_after_s
+    if not (snap.can_prepare and quiet and connected(snap, now, policy)):
         return
     workers = list(plan.workers.values())
     idle = [w for w in workers if _free(w) and w.state == READY]

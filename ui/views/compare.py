@@ -18,7 +18,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison
-from forecasting.data.outputs import csv_text, markdown_name
+from forecasting.data.outputs import csv_text, markdown_name, markdown_text
 from forecasting.metrics import non_finite_note
 from forecasting.settings.config import MODEL_LABELS
 from ui.running.runs import RunRecord
@@ -204,7 +204,8 @@ def header(record: RunRecord, current: bool, button: str) -> None:
         if record.seconds >= 1
         else "shown from the cache (trained before)"
     )
-    st.caption(f"**{markdown_name(record.data_label)}** · {record.summary} · {took}")
+    summary = markdown_text(record.summary)  # names the columns, from the file
+    st.caption(f"**{markdown_name(record.data_label)}** · {summary} · {took}")
     if not current:
         st.info(
             "The settings above have changed since these results were trained; "

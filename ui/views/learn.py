@@ -15,7 +15,7 @@ import streamlit as st
 
 from forecasting import charts
 from forecasting.analysis.compare import BASELINE_LABELS, Comparison, rollout_error
-from forecasting.data.outputs import markdown_name
+from forecasting.data.outputs import markdown_name, markdown_text
 from forecasting.nn.models import parameter_count
 from forecasting.settings.config import MODEL_KINDS, MODEL_LABELS, ExperimentConfig
 from ui.forms import state
@@ -222,7 +222,8 @@ def _echo_table(price_run: RunRecord) -> None:
             }
         )
     label = markdown_name(price_run.data_label)
-    st.markdown(f"Your last price run ({label}, {price_run.summary}):")
+    summary = markdown_text(price_run.summary)
+    st.markdown(f"Your last price run ({label}, {summary}):")
     shown = pd.DataFrame(rows).set_index("model")
     st.dataframe(
         shown.style.format("{:,.3f}").highlight_min(
